@@ -1,0 +1,45 @@
+"""The ASGI application: API, web pages and static files on one server."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from safepassage import __version__
+from safepassage.api import auth, errors, registry
+from safepassage.api.idempotency import IdempotencyMiddleware
+from safepassage.bootstrap import Container
+
+
+def create_app(container: Container) -> FastAPI:
+    logging.basicConfig(level=container.settings.log_level)
+    app = FastAPI(
+        title="SafePassage",
+        version=__version__,
+        summary="Humanitarian evacuation and resettlement: registry API.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.container = container
+    errors.install(app)
+    app.include_router(auth.router)
+    app.include_router(registry.router)
+    try:
+        from safepassage.web import pages
+    except ImportError:  # pragma: no cover - the web package is optional while it is being built
+        pages = None  # type: ignore[assignment]
+    if pages is not None:
+        pages.install(app, container)
+    app.add_middleware(IdempotencyMiddleware, container=container)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=container.secret_key(),
+        session_cookie="safepassage_session",
+        max_age=container.settings.session_max_age_seconds,
+        same_site="strict",
+        https_only=False,
+    )
+    return app

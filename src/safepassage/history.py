@@ -1,0 +1,151 @@
+"""Change history: who changed what, when, from which value to which.
+
+A ``before_flush`` listener writes one ``ChangeRecord`` per created or deleted row and one per changed
+column of an updated row, for every tracked model, in the same transaction as the change itself, so no
+service can forget it. The actor comes from the session (``uow.actor``). Protected fields are recorded
+as changed, never with their values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Index, String, Text, Uuid, event, insert, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from safepassage.db import Base, UTCDateTime
+from safepassage.shared.ids import new_id
+
+MASK = "«protected»"
+
+
+class ChangeRecord(Base):
+    __tablename__ = "change_records"
+    __table_args__ = (Index("ix_change_records_subject", "subject_id", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(10))  # create, update, delete
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the person, household or site it concerns
+    field: Mapped[str | None] = mapped_column(String(60))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def _text(value: Any) -> str | None:
+    plain = _plain(value)
+    if plain is None:
+        return None
+    return plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False, sort_keys=True)
+
+
+class Tracking:
+    """What to record for one model: its subject column and which fields are masked."""
+
+    def __init__(
+        self, subject: str, masked: frozenset[str] = frozenset(), skip: frozenset[str] = frozenset()
+    ):
+        self.subject = subject
+        self.masked = masked
+        self.skip = skip | {"updated_at", "created_at"}
+
+
+TRACKED: dict[type[Any], Tracking] = {}
+
+
+def track(
+    model: type[Any],
+    *,
+    subject: str = "id",
+    masked: frozenset[str] = frozenset(),
+    skip: frozenset[str] = frozenset(),
+) -> None:
+    TRACKED[model] = Tracking(subject, masked, skip)
+
+
+def _columns(obj: Any) -> list[str]:
+    return [attr.key for attr in inspect(obj).mapper.column_attrs]
+
+
+def _row(session: Session, obj: Any, action: str, field: str | None, old: Any, new: Any) -> dict[str, Any]:
+    tracking = TRACKED[type(obj)]
+    info = session.info
+    identity = inspect(obj).mapper.primary_key_from_instance(obj)
+    masked = field in tracking.masked if field else False
+    return {
+        "id": new_id(),
+        "at": info["now"](),
+        "actor": info.get("actor", "system"),
+        "action": action,
+        "entity": type(obj).__tablename__,
+        "entity_id": ":".join(str(_plain(v)) for v in identity),
+        "subject_id": getattr(obj, tracking.subject),
+        "field": field,
+        "old_value": MASK if masked and old is not None else _text(old),
+        "new_value": MASK if masked and new is not None else _text(new),
+        "transaction_id": info["transaction_id"],
+    }
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    tracking = TRACKED[type(obj)]
+    return {
+        key: (MASK if key in tracking.masked and getattr(obj, key) is not None else _plain(getattr(obj, key)))
+        for key in _columns(obj)
+        if key not in tracking.skip
+    }
+
+
+@event.listens_for(Session, "after_flush")
+def _write_history(session: Session, _context: Any) -> None:
+    """After the flush (keys and foreign keys are known) and before its history is reset, write the
+    change records with one Core insert on the same connection: same transaction, no second flush."""
+    if "transaction_id" not in session.info:
+        return  # a session outside a unit of work (migrations, maintenance) keeps no history
+    rows: list[dict[str, Any]] = []
+    for obj in session.new:
+        if type(obj) in TRACKED:
+            rows.append(_row(session, obj, "create", None, None, _snapshot(obj)))
+    for obj in session.dirty:
+        if type(obj) not in TRACKED:
+            continue
+        state = inspect(obj)
+        for key in _columns(obj):
+            if key in TRACKED[type(obj)].skip:
+                continue
+            hist = state.attrs[key].history
+            if not hist.has_changes():
+                continue
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if _plain(old) != _plain(new):
+                rows.append(_row(session, obj, "update", key, old, new))
+    for obj in session.deleted:
+        if type(obj) in TRACKED:
+            rows.append(_row(session, obj, "delete", None, _snapshot(obj), None))
+    if rows:
+        session.connection().execute(insert(ChangeRecord), rows)

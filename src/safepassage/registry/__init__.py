@@ -1,0 +1,1 @@
+"""The registry: households, persons, sites, consent and the wish to leave."""

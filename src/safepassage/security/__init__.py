@@ -1,0 +1,1 @@
+"""Protection: accounts, roles and the policy every service consults."""
