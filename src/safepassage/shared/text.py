@@ -39,12 +39,13 @@ Accepted collisions and misses (linking ranks candidates with ``latin_key`` and 
 names differing only in vowels or long vowels collide: Hassan = Hussein (حسن/حسين), Mohammed =
 Mahmoud (محمد/محمود), Ali = Alla = Eli, Jamil = Jamila, Said = Saad, Alexander = Alexandra.
 Russian feminine/masculine surname endings are not unified (Ivanova ``avnv`` != Ivanov ``avn``).
-Ghassan (``gsn``) != Hassan: g is not merged with h, so г-as-h spellings (Magomed, Ukrainian Olha)
-do not meet Mohammed/Olga. Joined ``Alsayed`` (2 consonants) != Al-Sayed; joined Albert/Alfred lose
+Ghassan (``gsn``) != Hassan: g is not merged with h, so г-as-h spellings (Ибрагим, Магомед,
+Ukrainian Olha) do not meet Ibrahim/Mohammed/Olga. Short names give short keys (Yahya ``y``). Joined ``Alsayed`` (2 consonants) != Al-Sayed; joined Albert/Alfred lose
 "al" (Albert = Bert). "Al"/"An" given names before a surname are read as articles (Al Pacino = Pacino).
 
-Measured speed (this machine, 100k calls over ~5k distinct random names): ``latin_key`` and
-``skeleton_key`` about 0.05 s warm (lru_cache hits); about 0.1-0.2 ms per distinct name cold.
+Measured speed (this machine, 100k calls drawn from 7.6k distinct three-token names): ``latin_key``
+0.065 s and ``skeleton_key`` 0.055 s from an empty cache, 0.01 s warm; a never-seen two-token name
+costs about 6 µs (``latin_key``) and 19 µs (``skeleton_key``).
 ICU transliterators are created lazily, once, under a lock; PyICU holds the GIL while it works.
 """
 
@@ -99,18 +100,22 @@ _OTHER_LETTERS_RE = re.compile(f"[^\\W\\d_{_LATIN_CHARS}\u02b0-\u02ff]+")
 _TOKEN_RE = re.compile("(?:[^\\W\\d_]|[\u0300-\u036f'`´‘’\u02bc])+")  # apostrophes stay inside
 _HYPHENS = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 
+# fmt: off
 _AR_TABLE = str.maketrans(
     {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا", "ة": "ه", "ۃ": "ه", "ى": "ي", "ی": "ي",
      "ې": "ي", "ؤ": "و", "ئ": "ي", "ک": "ك", "ـ": None}
 )
+# fmt: on
 _HARAKAT_RE = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u08d3-\u08ff]")
 _PRESENTATION_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]+")
 
 _APOSTROPHES = frozenset("'`´‘’‛′″·‹›\u02bc\u055a")
+# fmt: off
 _FOLD_SPECIAL = {"ø": "o", "đ": "d", "ð": "d", "ł": "l", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe",
                  "þ": "th", "ŋ": "n", "ß": "ss"}
 _SKELETON_TABLE = str.maketrans({"š": "sh", "ş": "sh", "ș": "sh", "ś": "sh", "č": "ch", "ç": "ch",
                                  "ć": "ch", "ž": "zh", "ż": "zh", "ź": "zh", "ț": "ts"})
+# fmt: on
 
 _lock = threading.Lock()
 _transliterators: dict[str, Any] = {}
@@ -209,6 +214,7 @@ _GLOTTAL = "'"
 _MARKER = "a"  # neutral marker for a token that starts with a vowel or with ع/ء
 _VOWELS = frozenset("aeiou")
 _LATIN_UNIT_RE = re.compile(r"shch|sch|dzh|sh|ch|zh|dj|kh|gh|ph|th|dh|ts|tz|ck|.")
+# fmt: off
 _LATIN_CLASS = {
     "shch": "x", "sch": "x", "sh": "x", "ch": "x", "dzh": "j", "zh": "j", "dj": "j", "j": "j",
     "kh": "h", "h": "h", "gh": "g", "g": "g", "ph": "f", "f": "f", "th": "t", "t": "t", "dh": "d",
@@ -221,6 +227,7 @@ _ARABIC_CLASS = {
     "ق": "k", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "پ": "p", "چ": "x", "ژ": "j",
     "ڤ": "v", "گ": "g", "ٹ": "t", "ڈ": "d", "ڑ": "r", "ں": "n", "ھ": "h", "ع": _GLOTTAL, "ء": _GLOTTAL,
 }
+# fmt: on
 
 
 def _latin_symbols(folded: str) -> list[str]:
@@ -323,8 +330,9 @@ def _classify(raw: str) -> _Token:
     if abd_sun := _ABD_SUN.fullmatch(folded):
         return _Token("abd_sun", skeleton, consonant=_latin_skeleton(abd_sun.group(1)))
     abd = _ABD_JOINED.match(folded)
-    if abd and not set(folded[abd.end():]) <= _VOWELS | {"y"}:
-        return _Token("name", "abd" + _latin_skeleton(folded[abd.end():]))
+    rest = folded[abd.end() :] if abd else ""
+    if not set(rest) <= _VOWELS | {"y"}:
+        return _Token("name", "abd" + _latin_skeleton(rest))
     after_article = folded
     if _AL_JOINED.match(folded):
         after_article = folded[2:]
@@ -365,9 +373,8 @@ def _tokens(text: str) -> list[str]:
             while j + 1 < n and raw[j][0].kind in ("article", "sun", "sun_hyphen"):
                 j += 1
             target = raw[j][0]
-            if target.kind == "name" and target.abd_skeleton and (
-                kind == "abd" or j > i + 1 or _assimilates(token, target)
-            ):
+            joins = kind == "abd" or j > i + 1 or _assimilates(token, target)
+            if target.kind == "name" and target.abd_skeleton and joins:
                 out.append("abd" + target.abd_skeleton)
                 i = j + 1
                 continue
