@@ -34,5 +34,7 @@ def create_token(cmd: TokenRequest, uow: UowDep, _: Annotated[None, Depends(Publ
     if actor is None:
         raise Unauthenticated("unknown user or wrong password")
     valid_for = dt.timedelta(days=cmd.valid_days)
-    token = security.issue_token(uow, username=actor.username, name=cmd.name, valid_for=valid_for, actor=actor)
+    token = security.issue_token(
+        uow, username=actor.username, name=cmd.name, valid_for=valid_for, actor=actor
+    )
     return TokenResponse(access_token=token, expires_in=int(valid_for.total_seconds()))

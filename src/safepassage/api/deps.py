@@ -49,7 +49,7 @@ def current_actor(request: Request, container: ContainerDep) -> Actor:
     raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
 
 
-def Allowed(permission: Permission) -> Callable[..., Actor]:  # noqa: N802 - reads like a declaration
+def Allowed(permission: Permission) -> Callable[..., Actor]:
     """A dependency that yields the actor if their role grants ``permission``."""
 
     def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
@@ -64,7 +64,7 @@ def permission_of(call: Any) -> Permission | None:
     return getattr(call, "__permission__", None)
 
 
-def Public() -> Callable[[], None]:  # noqa: N802
+def Public() -> Callable[[], None]:
     """Declares a route open to anyone (the login page, health): the explicit opposite of Allowed."""
 
     def dependency() -> None:

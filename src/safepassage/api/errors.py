@@ -67,24 +67,31 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-        return JSONResponse(problem_body(exc.code, exc.message, exc.problems), status_code=status_of(exc),
-                            headers=headers)
+        return JSONResponse(
+            problem_body(exc.code, exc.message, exc.problems), status_code=status_of(exc), headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = validation_problems(list(exc.errors()))
         summary = "; ".join(f"{p.field}: {p.reason}" for p in problems[:5])
-        return JSONResponse(problem_body("invalid", f"The request has errors: {summary}", problems), status_code=422)
+        return JSONResponse(
+            problem_body("invalid", f"The request has errors: {summary}", problems), status_code=422
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(problem_body("http_error", str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            problem_body("http_error", str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         reference = uuid.uuid4().hex[:12]
         log.exception("unexpected error %s on %s %s", reference, request.method, request.url.path)
         return JSONResponse(
-            problem_body("internal", f"Something went wrong on our side. Reference {reference}."), status_code=500
+            problem_body("internal", f"Something went wrong on our side. Reference {reference}."),
+            status_code=500,
         )

@@ -30,6 +30,7 @@ class Stored(NamedTuple):
     content_type: str | None
     body: bytes | None
 
+
 MAX_KEY = 200
 
 
@@ -49,7 +50,9 @@ class IdempotencyMiddleware:
             return
         key = key_bytes.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY:
-            await _reply(send, 422, problem_body("invalid", f"Idempotency-Key must be 1 to {MAX_KEY} characters"))
+            await _reply(
+                send, 422, problem_body("invalid", f"Idempotency-Key must be 1 to {MAX_KEY} characters")
+            )
             return
         body = b""
         more = True
@@ -65,18 +68,35 @@ class IdempotencyMiddleware:
 
         claimed, record = await run_in_threadpool(self._claim, scope_id, key, scope["path"], request_hash)
         if not claimed:
-            assert record is not None  # noqa: S101 - _claim returns the record when it did not claim
+            assert record is not None
             if record.request_hash != request_hash:
-                await _reply(send, 422, problem_body(
-                    "idempotency_key_reused", "This Idempotency-Key was used for a different request."))
+                await _reply(
+                    send,
+                    422,
+                    problem_body(
+                        "idempotency_key_reused", "This Idempotency-Key was used for a different request."
+                    ),
+                )
             elif record.status_code is None:
-                await _reply(send, 409, problem_body(
-                    "idempotency_in_progress", "The first request with this Idempotency-Key is still running."))
+                await _reply(
+                    send,
+                    409,
+                    problem_body(
+                        "idempotency_in_progress",
+                        "The first request with this Idempotency-Key is still running.",
+                    ),
+                )
             else:
-                await send({"type": "http.response.start", "status": record.status_code, "headers": [
-                    (b"content-type", (record.content_type or "application/json").encode()),
-                    (b"idempotent-replayed", b"true"),
-                ]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": record.status_code,
+                        "headers": [
+                            (b"content-type", (record.content_type or "application/json").encode()),
+                            (b"idempotent-replayed", b"true"),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": record.body or b""})
             return
 
@@ -116,21 +136,33 @@ class IdempotencyMiddleware:
             ttl = dt.timedelta(hours=self.container.settings.idempotency_ttl_hours)
             uow.session.execute(
                 delete(IdempotencyRecord).where(
-                    IdempotencyRecord.actor == scope_id, IdempotencyRecord.key == key,
+                    IdempotencyRecord.actor == scope_id,
+                    IdempotencyRecord.key == key,
                     IdempotencyRecord.created_at < now - ttl,
                 )
             )
-            uow.session.add(IdempotencyRecord(actor=scope_id, key=key, method="POST", path=path,
-                                              request_hash=request_hash, created_at=now))
+            uow.session.add(
+                IdempotencyRecord(
+                    actor=scope_id,
+                    key=key,
+                    method="POST",
+                    path=path,
+                    request_hash=request_hash,
+                    created_at=now,
+                )
+            )
             try:
                 uow.commit()
                 return True, None
             except IntegrityError:
                 uow.rollback()
             row = uow.session.execute(
-                select(IdempotencyRecord.request_hash, IdempotencyRecord.status_code,
-                       IdempotencyRecord.content_type, IdempotencyRecord.body)
-                .where(IdempotencyRecord.actor == scope_id, IdempotencyRecord.key == key)
+                select(
+                    IdempotencyRecord.request_hash,
+                    IdempotencyRecord.status_code,
+                    IdempotencyRecord.content_type,
+                    IdempotencyRecord.body,
+                ).where(IdempotencyRecord.actor == scope_id, IdempotencyRecord.key == key)
             ).one()
             return False, Stored(*row)
 
@@ -148,6 +180,7 @@ class IdempotencyMiddleware:
 
 
 async def _reply(send: Send, status: int, payload: dict[str, Any]) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
+    )
     await send({"type": "http.response.body", "body": json.dumps(payload).encode()})

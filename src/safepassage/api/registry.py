@@ -38,11 +38,16 @@ def register_household(cmd: schemas.HouseholdCreate, uow: UowDep, actor: Writer)
 
 @router.get("/households", tags=["households"])
 def list_households(
-    uow: UowDep, actor: Reader, site_id: uuid.UUID | None = None, cursor: str | None = None, limit: Limit = 50,
+    uow: UowDep,
+    actor: Reader,
+    site_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
     include_closed: bool = False,
 ) -> schemas.Page[schemas.HouseholdRead]:
-    return queries.list_households(uow, actor=actor, site_id=site_id, cursor=cursor, limit=limit,
-                                   include_closed=include_closed)
+    return queries.list_households(
+        uow, actor=actor, site_id=site_id, cursor=cursor, limit=limit, include_closed=include_closed
+    )
 
 
 @router.get("/households/{household_id}", tags=["households"])
@@ -51,13 +56,17 @@ def get_household(household_id: uuid.UUID, uow: UowDep, actor: Reader) -> schema
 
 
 @router.post("/households/{household_id}/persons", status_code=201, tags=["households"])
-def add_person(household_id: uuid.UUID, cmd: schemas.PersonCreate, uow: UowDep, actor: Writer) -> schemas.PersonRead:
+def add_person(
+    household_id: uuid.UUID, cmd: schemas.PersonCreate, uow: UowDep, actor: Writer
+) -> schemas.PersonRead:
     person_id = services.add_person(uow, household_id, cmd, actor=actor)
     return queries.get_person(uow, person_id, actor=actor)
 
 
 @router.post("/households/{household_id}/members", tags=["households"])
-def add_member(household_id: uuid.UUID, cmd: schemas.MemberAdd, uow: UowDep, actor: Writer) -> schemas.HouseholdRead:
+def add_member(
+    household_id: uuid.UUID, cmd: schemas.MemberAdd, uow: UowDep, actor: Writer
+) -> schemas.HouseholdRead:
     services.add_member(uow, household_id, cmd, actor=actor)
     return queries.get_household(uow, household_id, actor=actor)
 
@@ -71,13 +80,17 @@ def remove_member(
 
 
 @router.post("/households/{household_id}/head", tags=["households"])
-def change_head(household_id: uuid.UUID, cmd: schemas.HeadChange, uow: UowDep, actor: Writer) -> schemas.HouseholdRead:
+def change_head(
+    household_id: uuid.UUID, cmd: schemas.HeadChange, uow: UowDep, actor: Writer
+) -> schemas.HouseholdRead:
     services.change_head(uow, household_id, cmd, actor=actor)
     return queries.get_household(uow, household_id, actor=actor)
 
 
 @router.post("/households/{household_id}/split", status_code=201, tags=["households"])
-def split_household(household_id: uuid.UUID, cmd: schemas.HouseholdSplit, uow: UowDep, actor: Writer) -> Created:
+def split_household(
+    household_id: uuid.UUID, cmd: schemas.HouseholdSplit, uow: UowDep, actor: Writer
+) -> Created:
     return Created(id=services.split_household(uow, household_id, cmd, actor=actor))
 
 
@@ -114,27 +127,42 @@ def list_persons(
     limit: Limit = 50,
 ) -> schemas.Page[schemas.PersonSummary]:
     """List and search persons. A name typed in one script finds its spellings in the others."""
-    f = queries.PersonFilter(q=q, name=name, document=document, phone=phone, site_id=site_id, category=category,
-                             intention=intention, needs=list(need or []), household_id=household_id)
+    f = queries.PersonFilter(
+        q=q,
+        name=name,
+        document=document,
+        phone=phone,
+        site_id=site_id,
+        category=category,
+        intention=intention,
+        needs=list(need or []),
+        household_id=household_id,
+    )
     return queries.list_persons(uow, f, actor=actor, cursor=cursor, limit=limit)
 
 
 @router.get("/persons/{person_id}", tags=["persons"])
 def get_person(
-    person_id: uuid.UUID, uow: UowDep, actor: Reader,
+    person_id: uuid.UUID,
+    uow: UowDep,
+    actor: Reader,
     include: Annotated[str | None, Query(description="'protection' to include protection attributes")] = None,
 ) -> schemas.PersonRead:
     return queries.get_person(uow, person_id, actor=actor, include_protection=include == "protection")
 
 
 @router.patch("/persons/{person_id}", tags=["persons"])
-def update_person(person_id: uuid.UUID, cmd: schemas.PersonUpdate, uow: UowDep, actor: Writer) -> schemas.PersonRead:
+def update_person(
+    person_id: uuid.UUID, cmd: schemas.PersonUpdate, uow: UowDep, actor: Writer
+) -> schemas.PersonRead:
     services.update_person(uow, person_id, cmd, actor=actor)
     return queries.get_person(uow, person_id, actor=actor)
 
 
 @router.post("/persons/{person_id}/spellings", status_code=201, tags=["persons"])
-def add_spelling(person_id: uuid.UUID, cmd: schemas.SpellingCreate, uow: UowDep, actor: Writer) -> schemas.PersonRead:
+def add_spelling(
+    person_id: uuid.UUID, cmd: schemas.SpellingCreate, uow: UowDep, actor: Writer
+) -> schemas.PersonRead:
     services.add_spelling(uow, person_id, cmd, actor=actor)
     return queries.get_person(uow, person_id, actor=actor)
 
@@ -204,6 +232,8 @@ def get_site(site_id: uuid.UUID, uow: UowDep, actor: AnyUser) -> schemas.SiteRea
 
 
 @router.patch("/sites/{site_id}", tags=["sites"])
-def update_site(site_id: uuid.UUID, cmd: schemas.SiteUpdate, uow: UowDep, actor: SiteManager) -> schemas.SiteRead:
+def update_site(
+    site_id: uuid.UUID, cmd: schemas.SiteUpdate, uow: UowDep, actor: SiteManager
+) -> schemas.SiteRead:
     services.update_site(uow, site_id, cmd, actor=actor)
     return queries.get_site(uow, site_id, actor=actor)

@@ -40,8 +40,14 @@ def actor_of(user: User) -> Actor:
 
 
 def create_user(
-    uow: UnitOfWork, *, username: str, role: Role, display_name: str | None = None,
-    password: str | None = None, language: str = "en", actor: Actor,
+    uow: UnitOfWork,
+    *,
+    username: str,
+    role: Role,
+    display_name: str | None = None,
+    password: str | None = None,
+    language: str = "en",
+    actor: Actor,
 ) -> tuple[uuid.UUID, str]:
     """Create an account; returns its id and the password (generated when none is given)."""
     require(actor, Permission.USER_MANAGE)
@@ -56,9 +62,17 @@ def create_user(
     secret = password or generate_password()
     with uow.acting(actor.username):
         if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
-            raise Conflict(f"the username '{username}' is taken", problems=[FieldProblem("username", "taken")])
-        user = User(username=username, display_name=display_name or username, role=role,
-                    password_hash=_hasher.hash(secret), language=language, created_at=uow.now())
+            raise Conflict(
+                f"the username '{username}' is taken", problems=[FieldProblem("username", "taken")]
+            )
+        user = User(
+            username=username,
+            display_name=display_name or username,
+            role=role,
+            password_hash=_hasher.hash(secret),
+            language=language,
+            created_at=uow.now(),
+        )
         uow.session.add(user)
         uow.commit()
         return user.id, secret
@@ -82,7 +96,12 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor | None:
 
 
 def issue_token(
-    uow: UnitOfWork, *, username: str, name: str, valid_for: dt.timedelta = dt.timedelta(days=30), actor: Actor,
+    uow: UnitOfWork,
+    *,
+    username: str,
+    name: str,
+    valid_for: dt.timedelta = dt.timedelta(days=30),
+    actor: Actor,
 ) -> str:
     """A new API token for ``username`` (an administrator's act, or the user's own)."""
     if actor.username != username:
@@ -93,8 +112,15 @@ def issue_token(
         if user is None:
             raise NotFound(f"user '{username}' does not exist")
         now = uow.now()
-        uow.session.add(ApiToken(user_id=user.id, name=name, token_hash=_token_hash(token), created_at=now,
-                                 expires_at=now + valid_for))
+        uow.session.add(
+            ApiToken(
+                user_id=user.id,
+                name=name,
+                token_hash=_token_hash(token),
+                created_at=now,
+                expires_at=now + valid_for,
+            )
+        )
         uow.commit()
     return token
 

@@ -1,0 +1,53 @@
+# SafePassage: `make run` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+DEMO_HOUSEHOLDS ?= 400
+
+.PHONY: run test test-db lint setup system-deps browser-deps catalogues bench clean
+
+run: setup catalogues  ## migrate the SQLite database, load the demo once, serve on http://127.0.0.1:8000
+	$(BIN)/safepassage init
+	$(BIN)/safepassage demo --if-empty --households $(DEMO_HOUSEHOLDS) --with-users
+	$(BIN)/safepassage serve
+
+test: setup catalogues browser-deps lint  ## everything the tests need, then the tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-db: setup catalogues  ## only the database tests (CI runs them again on PostgreSQL)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m db
+
+lint: setup
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+setup: system-deps $(VENV)/.synced
+
+system-deps:
+	@scripts/system-deps.sh
+
+browser-deps:
+	@scripts/system-deps.sh --browser
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $$($(PYTHON) -c 'import sys; print(sys.executable)')
+	@touch $@
+
+catalogues: setup  ## compile the gettext catalogues (en, ru, ar)
+	$(BIN)/pybabel compile -q -d src/safepassage/locale -D messages || true
+
+bench: setup
+	@echo "see bench/README.md for each benchmark's command"
+
+clean:
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache
