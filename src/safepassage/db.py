@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -75,3 +76,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def code_column(enum_cls: type[enum.StrEnum]) -> Enum:
+    """A string-enum code stored as its string value (VARCHAR, no database enum type), read back as
+    the enum member."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=40,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
 
 from safepassage.api.deps import Allowed, UowDep
 from safepassage.registry import queries, schemas, services
@@ -22,7 +23,7 @@ HistoryReader = Annotated[Actor, Depends(Allowed(Permission.HISTORY_READ))]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 
 
-class Created(schemas.BaseModel):
+class Created(BaseModel):
     id: uuid.UUID
 
 

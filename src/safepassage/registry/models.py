@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from safepassage.db import Base, JSONType, UTCDateTime
+from safepassage.db import Base, JSONType, UTCDateTime, code_column
 from safepassage.registry.codes import (
     ConsentDecision,
     ConsentMethod,
@@ -51,7 +51,7 @@ class Site(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[SiteKind] = mapped_column(S)
+    kind: Mapped[SiteKind] = mapped_column(code_column(SiteKind))
     country: Mapped[str] = mapped_column(String(2))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
@@ -64,7 +64,7 @@ class Household(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), index=True)
-    status: Mapped[HouseholdStatus] = mapped_column(S, default=HouseholdStatus.ACTIVE)
+    status: Mapped[HouseholdStatus] = mapped_column(code_column(HouseholdStatus), default=HouseholdStatus.ACTIVE)
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"))
     source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -130,19 +130,19 @@ class Person(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"), index=True)
-    relationship_to_head: Mapped[Relationship] = mapped_column(S, default=Relationship.HEAD)
+    relationship_to_head: Mapped[Relationship] = mapped_column(code_column(Relationship), default=Relationship.HEAD)
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), index=True)
-    sex: Mapped[Sex] = mapped_column(S, default=Sex.UNKNOWN)
+    sex: Mapped[Sex] = mapped_column(code_column(Sex), default=Sex.UNKNOWN)
     birth_year: Mapped[int | None] = mapped_column(Integer)
     birth_month: Mapped[int | None] = mapped_column(Integer)
     birth_day: Mapped[int | None] = mapped_column(Integer)
-    birth_precision: Mapped[DatePrecision] = mapped_column(S, default=DatePrecision.UNKNOWN)
+    birth_precision: Mapped[DatePrecision] = mapped_column(code_column(DatePrecision), default=DatePrecision.UNKNOWN)
     birth_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     place_of_birth: Mapped[str | None] = mapped_column(String(200))
     nationalities: Mapped[list[str]] = mapped_column(JSONType, default=list)
     languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    category: Mapped[EvacuationCategory] = mapped_column(S, index=True)
-    intention: Mapped[Intention] = mapped_column(S, index=True, default=Intention.UNDECIDED)
+    category: Mapped[EvacuationCategory] = mapped_column(code_column(EvacuationCategory), index=True)
+    intention: Mapped[Intention] = mapped_column(code_column(Intention), index=True, default=Intention.UNDECIDED)
     intention_date: Mapped[dt.date | None] = mapped_column(Date)
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("persons.id"))
     source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
@@ -275,7 +275,7 @@ class PersonName(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    part: Mapped[NamePart] = mapped_column(S)
+    part: Mapped[NamePart] = mapped_column(code_column(NamePart))
     position: Mapped[int] = mapped_column(Integer, default=0)
     text: Mapped[str] = mapped_column(String(200))  # exactly as written
     script: Mapped[str] = mapped_column(S)
@@ -304,7 +304,7 @@ class Document(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    type: Mapped[DocumentType] = mapped_column(S)
+    type: Mapped[DocumentType] = mapped_column(code_column(DocumentType))
     number: Mapped[str] = mapped_column(String(60))
     number_key: Mapped[str] = mapped_column(String(60), index=True)
     issuing_country: Mapped[str | None] = mapped_column(String(2))
@@ -325,7 +325,7 @@ class PersonNeed(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
     )
-    code: Mapped[SpecificNeed] = mapped_column(S, primary_key=True)
+    code: Mapped[SpecificNeed] = mapped_column(code_column(SpecificNeed), primary_key=True)
 
     __table_args__ = (Index("ix_person_needs_code", "code", "person_id"),)
 
@@ -335,7 +335,7 @@ class IntentionStatement(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    intention: Mapped[Intention] = mapped_column(S)
+    intention: Mapped[Intention] = mapped_column(code_column(Intention))
     stated_on: Mapped[dt.date] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(80))
@@ -346,10 +346,10 @@ class ConsentRecord(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[ConsentPurpose] = mapped_column(S)
+    purpose: Mapped[ConsentPurpose] = mapped_column(code_column(ConsentPurpose))
     partner: Mapped[str | None] = mapped_column(String(120))
-    decision: Mapped[ConsentDecision] = mapped_column(S)
-    method: Mapped[ConsentMethod] = mapped_column(S)
+    decision: Mapped[ConsentDecision] = mapped_column(code_column(ConsentDecision))
+    method: Mapped[ConsentMethod] = mapped_column(code_column(ConsentMethod))
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(80))

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import Boolean, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from safepassage.db import Base, UTCDateTime
+from safepassage.db import Base, UTCDateTime, code_column
 from safepassage.security.policy import Role
 from safepassage.shared.ids import new_id
 
@@ -19,7 +19,7 @@ class User(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(String(40))
+    role: Mapped[Role] = mapped_column(code_column(Role))
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(5), default="en")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

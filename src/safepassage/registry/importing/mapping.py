@@ -10,10 +10,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
-from safepassage.registry.codes import DocumentType
+from safepassage.registry.codes import (
+    ConsentMethod,
+    DocumentType,
+    EvacuationCategory,
+    Intention,
+    NamePart,
+    Relationship,
+    Sex,
+)
+from safepassage.shared.dates import DatePrecision
+from safepassage.shared.reference import normalise_language
 
 # Fields that hold several values: several columns may map to them and their values add up.
 LIST_FIELDS = frozenset(
@@ -34,275 +46,87 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", bare.translate(_ARABIC_FOLD)).split())
 
 
-_ALIASES: dict[str, tuple[str, ...]] = {
+_ALIASES: dict[str, str] = {  # field: its header words, "|"-separated
     "household": (
-        "household",
-        "household id",
-        "household ref",
-        "household reference",
-        "household no",
-        "household number",
-        "hh",
-        "hh id",
-        "hh ref",
-        "family id",
-        "family ref",
-        "case id",
-        "case no",
-        "case number",
-        "домохозяйство",
-        "семья",
-        "номер семьи",
-        "ид семьи",
-        "id семьи",
-        "الاسرة",
-        "رقم الاسرة",
-        "رقم العائلة",
-        "معرف الاسرة",
+        "household|household id|household ref|household reference|household no|"
+        "household number|hh|hh id|hh ref|family id|family ref|case id|case no|"
+        "case number|домохозяйство|семья|номер семьи|ид семьи|id семьи|الاسرة|"
+        "رقم الاسرة|رقم العائلة|معرف الاسرة"
     ),
     "relationship": (
-        "relationship",
-        "relationship to head",
-        "relation",
-        "relation to head",
-        "rel",
-        "role",
-        "role in household",
-        "relationship to hoh",
-        "родство",
-        "степень родства",
-        "отношение к главе",
-        "кем приходится",
-        "صله القرابه",
-        "القرابه",
-        "العلاقه",
-        "العلاقه برب الاسره",
-        "الصله",
+        "relationship|relationship to head|relation|relation to head|rel|role|"
+        "role in household|relationship to hoh|родство|степень родства|"
+        "отношение к главе|кем приходится|صله القرابه|القرابه|العلاقه|"
+        "العلاقه برب الاسره|الصله"
     ),
-    "given_name": (
-        "given name",
-        "first name",
-        "firstname",
-        "forename",
-        "given",
-        "name",
-        "имя",
-        "الاسم",
-        "الاسم الاول",
-        "اسم",
-    ),
+    "given_name": "given name|first name|firstname|forename|given|name|имя|الاسم|الاسم الاول|اسم",
     "father_name": (
-        "father name",
-        "fathers name",
-        "father s name",
-        "patronymic",
-        "middle name",
-        "отчество",
-        "имя отца",
-        "اسم الاب",
+        "father name|fathers name|father s name|patronymic|middle name|отчество|имя отца|اسم الاب"
     ),
-    "grandfather_name": (
-        "grandfather name",
-        "grandfathers name",
-        "grandfather s name",
-        "имя деда",
-        "اسم الجد",
-    ),
-    "family_name": (
-        "family name",
-        "surname",
-        "last name",
-        "lastname",
-        "фамилия",
-        "الكنيه",
-        "اسم العائله",
-        "الشهره",
-        "اللقب",
-    ),
+    "grandfather_name": "grandfather name|grandfathers name|grandfather s name|имя деда|اسم الجد",
+    "family_name": "family name|surname|last name|lastname|фамилия|الكنيه|اسم العائله|الشهره|اللقب",
     "other_spellings": (
-        "other spellings",
-        "other spelling",
-        "other names",
-        "aliases",
-        "alias",
-        "also known as",
-        "aka",
-        "другие написания",
-        "другие имена",
-        "اسماء اخرى",
+        "other spellings|other spelling|other names|aliases|alias|also known as|aka|"
+        "другие написания|другие имена|اسماء اخرى"
     ),
-    "other_given": ("given name latin", "first name latin", "given name other", "first name other"),
-    "other_father": ("father name latin", "father name other", "patronymic latin"),
-    "other_grandfather": ("grandfather name latin", "grandfather name other"),
-    "other_family": (
-        "family name latin",
-        "surname latin",
-        "last name latin",
-        "family name other",
-        "surname other",
-    ),
-    "sex": ("sex", "gender", "пол", "الجنس"),
+    "other_given": "given name latin|first name latin|given name other|first name other",
+    "other_father": "father name latin|father name other|patronymic latin",
+    "other_grandfather": "grandfather name latin|grandfather name other",
+    "other_family": ("family name latin|surname latin|last name latin|family name other|surname other"),
+    "sex": "sex|gender|пол|الجنس",
     "birth_date": (
-        "birth date",
-        "date of birth",
-        "dob",
-        "birthdate",
-        "born",
-        "birthday",
-        "дата рождения",
-        "تاريخ الميلاد",
-        "تاريخ الولاده",
-        "المواليد",
+        "birth date|date of birth|dob|birthdate|born|birthday|дата рождения|"
+        "تاريخ الميلاد|تاريخ الولاده|المواليد"
     ),
-    "birth_date_precision": ("birth date precision", "dob precision", "date of birth precision"),
+    "birth_date_precision": "birth date precision|dob precision|date of birth precision",
     "birth_date_estimated": (
-        "birth date estimated",
-        "dob estimated",
-        "date of birth estimated",
-        "estimated",
-        "estimated dob",
+        "birth date estimated|dob estimated|date of birth estimated|estimated|estimated dob"
     ),
-    "place_of_birth": (
-        "place of birth",
-        "birth place",
-        "birthplace",
-        "pob",
-        "место рождения",
-        "مكان الولاده",
-        "مكان الميلاد",
-    ),
-    "nationality": (
-        "nationality",
-        "nationalities",
-        "citizenship",
-        "гражданство",
-        "الجنسيه",
-    ),
-    "languages": ("language", "languages", "spoken languages", "язык", "языки", "اللغه", "اللغات"),
-    "document_type": (
-        "document type",
-        "doc type",
-        "id type",
-        "тип документа",
-        "вид документа",
-        "نوع الوثيقه",
-        "نوع الهويه",
-    ),
+    "place_of_birth": ("place of birth|birth place|birthplace|pob|место рождения|مكان الولاده|مكان الميلاد"),
+    "nationality": "nationality|nationalities|citizenship|гражданство|الجنسيه",
+    "languages": "language|languages|spoken languages|язык|языки|اللغه|اللغات",
+    "document_type": ("document type|doc type|id type|тип документа|вид документа|نوع الوثيقه|نوع الهويه"),
     "document_number": (
-        "document number",
-        "document no",
-        "doc number",
-        "doc no",
-        "id number",
-        "id no",
-        "номер документа",
-        "رقم الوثيقه",
-        "رقم الهويه",
+        "document number|document no|doc number|doc no|id number|id no|номер документа|رقم الوثيقه|رقم الهويه"
     ),
     "document_country": (
-        "document country",
-        "issuing country",
-        "document issuing country",
-        "issued by",
-        "страна выдачи",
-        "بلد الاصدار",
+        "document country|issuing country|document issuing country|issued by|страна выдачи|بلد الاصدار"
     ),
     "document_expiry": (
-        "document expiry",
-        "expiry date",
-        "expiry",
-        "valid until",
-        "expires",
-        "срок действия",
-        "действителен до",
-        "تاريخ الانتهاء",
-        "تاريخ انتهاء الصلاحيه",
+        "document expiry|expiry date|expiry|valid until|expires|срок действия|"
+        "действителен до|تاريخ الانتهاء|تاريخ انتهاء الصلاحيه"
     ),
     "phone": (
-        "phone",
-        "phones",
-        "phone number",
-        "telephone",
-        "tel",
-        "mobile",
-        "mobile number",
-        "cell",
-        "contact phone",
-        "whatsapp",
-        "телефон",
-        "номер телефона",
-        "мобильный",
-        "الهاتف",
-        "رقم الهاتف",
-        "الجوال",
-        "الموبايل",
-        "هاتف",
+        "phone|phones|phone number|telephone|tel|mobile|mobile number|cell|"
+        "contact phone|whatsapp|телефон|номер телефона|мобильный|الهاتف|رقم الهاتف|"
+        "الجوال|الموبايل|هاتف"
     ),
     "needs": (
-        "needs",
-        "specific needs",
-        "specific need",
-        "vulnerabilities",
-        "vulnerability",
-        "need codes",
-        "особые потребности",
-        "уязвимость",
-        "الاحتياجات",
-        "الاحتياجات الخاصه",
+        "needs|specific needs|specific need|vulnerabilities|vulnerability|need codes|"
+        "особые потребности|уязвимость|الاحتياجات|الاحتياجات الخاصه"
     ),
-    "category": ("category", "evacuation category", "категория", "الفئه"),
-    "intention": ("intention", "intent", "намерение", "النيه"),
+    "category": "category|evacuation category|категория|الفئه",
+    "intention": "intention|intent|намерение|النيه",
     "consent_registration": (
-        "consent registration",
-        "consent to registration",
-        "registration consent",
-        "consent",
-        "согласие на регистрацию",
-        "согласие",
-        "الموافقه على التسجيل",
-        "الموافقه",
+        "consent registration|consent to registration|registration consent|consent|"
+        "согласие на регистрацию|согласие|الموافقه على التسجيل|الموافقه"
     ),
     "consent_evacuation": (
-        "consent evacuation",
-        "consent to evacuation",
-        "evacuation consent",
-        "согласие на эвакуацию",
-        "الموافقه على الاجلاء",
+        "consent evacuation|consent to evacuation|evacuation consent|"
+        "согласие на эвакуацию|الموافقه على الاجلاء"
     ),
     "consent_resettlement": (
-        "consent resettlement",
-        "consent to resettlement",
-        "resettlement consent",
-        "согласие на переселение",
-        "الموافقه على اعاده التوطين",
+        "consent resettlement|consent to resettlement|resettlement consent|"
+        "согласие на переселение|الموافقه على اعاده التوطين"
     ),
-    "consent_method": (
-        "consent method",
-        "method of consent",
-        "method",
-        "способ согласия",
-        "طريقه الموافقه",
-    ),
-    "consent_date": ("consent date", "date of consent", "дата согласия", "تاريخ الموافقه"),
+    "consent_method": "consent method|method of consent|method|способ согласия|طريقه الموافقه",
+    "consent_date": "consent date|date of consent|дата согласия|تاريخ الموافقه",
     "source_id": (
-        "source id",
-        "id",
-        "row id",
-        "record id",
-        "beneficiary id",
-        "individual id",
-        "person id",
-        "registration number",
-        "registration no",
-        "reg no",
-        "ref",
-        "reference",
-        "ид",
-        "номер записи",
-        "رقم التسجيل",
-        "المعرف",
+        "source id|id|row id|record id|beneficiary id|individual id|person id|"
+        "registration number|registration no|reg no|ref|reference|ид|номер записи|"
+        "رقم التسجيل|المعرف"
     ),
-    "site": ("site", "site code", "location code", "площадка", "код площадки", "الموقع", "رمز الموقع"),
+    "site": "site|site code|location code|площадка|код площадки|الموقع|رمز الموقع",
 }
 # Headers that name a document number of one kind: the type is implied when no type column says.
 _IMPLIED_DOCUMENT = {
@@ -319,7 +143,7 @@ _IMPLIED_DOCUMENT = {
 HEADER_ALIASES: dict[str, str] = {}
 for _field_name, _aliases in _ALIASES.items():
     HEADER_ALIASES[fold(_field_name)] = _field_name
-    for _alias in _aliases:
+    for _alias in _aliases.split("|"):
         HEADER_ALIASES[fold(_alias)] = _field_name
 for _alias in _IMPLIED_DOCUMENT:
     HEADER_ALIASES[fold(_alias)] = "document_number"
@@ -330,40 +154,20 @@ FIELDS = tuple(_ALIASES)
 
 _HXL_TAG = re.compile(r"^\s*#([a-z][a-z0-9_]*)((?:\s*\+\s*[a-z][a-z0-9_]*)*)\s*$", re.IGNORECASE)
 _PEOPLE = {"affected", "beneficiary", "person", "individual", "respondee", "population", "name", "targeted"}
-_ATTR_FIELDS: tuple[tuple[frozenset[str], str], ...] = tuple(
-    (frozenset(attrs.split()), name)
-    for attrs, name in (
-        ("first", "given_name"),
-        ("given", "given_name"),
-        ("father", "father_name"),
-        ("patronymic", "father_name"),
-        ("middle", "father_name"),
-        ("grandfather", "grandfather_name"),
-        ("last", "family_name"),
-        ("family", "family_name"),
-        ("surname", "family_name"),
-        ("alias", "other_spellings"),
-        ("aka", "other_spellings"),
-        ("relationship", "relationship"),
-        ("relation", "relationship"),
-        ("sex", "sex"),
-        ("gender", "sex"),
-        ("nationality", "nationality"),
-        ("citizenship", "nationality"),
-        ("language", "languages"),
-        ("phone", "phone"),
-        ("mobile", "phone"),
-        ("needs", "needs"),
-        ("need", "needs"),
-        ("category", "category"),
-        ("intention", "intention"),
-        ("consent registration", "consent_registration"),
-        ("consent evacuation", "consent_evacuation"),
-        ("consent resettlement", "consent_resettlement"),
-        ("consent method", "consent_method"),
-        ("consent date", "consent_date"),
-        ("consent", "consent_registration"),
-    )
+# Attribute words (joined by +) → field; the first rule whose words a tag has wins.
+_ATTR_RULES = (
+    "first=given_name given=given_name father=father_name patronymic=father_name "
+    "middle=father_name grandfather=grandfather_name last=family_name family=family_name "
+    "surname=family_name alias=other_spellings aka=other_spellings "
+    "relationship=relationship relation=relationship sex=sex gender=sex "
+    "nationality=nationality citizenship=nationality language=languages phone=phone "
+    "mobile=phone needs=needs need=needs category=category intention=intention "
+    "consent+registration=consent_registration consent+evacuation=consent_evacuation "
+    "consent+resettlement=consent_resettlement consent+method=consent_method "
+    "consent+date=consent_date consent=consent_registration"
+)
+_ATTR_FIELDS = tuple(
+    (frozenset(rule.split("=")[0].split("+")), rule.split("=")[1]) for rule in _ATTR_RULES.split()
 )
 
 
@@ -482,3 +286,135 @@ def map_columns(headers: Sequence[str], hxl: Sequence[str] | None = None) -> Col
             continue
         columns.append(Column(index, label))
     return result
+
+
+# -- value words ---------------------------------------------------------------------------------------
+# Cell values as partners write them, folded like headers, to the codes of ``codes.py``.
+
+
+def _table(pairs: dict[str, str]) -> dict[str, str]:
+    return {fold(word): code for words, code in pairs.items() for word in words.split("|")}
+
+
+_SEX = _table(
+    {
+        "f|female|woman|w|girl|ж|жен|женский|женщина|девочка|انثى|انثي|امراه|بنت|مؤنث": "female",
+        "m|male|man|boy|м|муж|мужской|мужчина|мальчик|ذكر|رجل|ولد|مذكر": "male",
+        "o|x|other|другой|اخر": "other",
+        "u|unknown|?|неизвестно|غير معروف": "unknown",
+    }
+)
+_RELATIONSHIP = _table(
+    {
+        "head|hoh|head of household|household head|self|principal applicant|pa|глава|глава семьи|"
+        "заявитель|رب الاسره|رب الاسرة|رئيس الاسره|المعيل": "head",
+        "spouse|wife|husband|partner|супруг|супруга|жена|муж|زوج|زوجه": "spouse",
+        "child|son|daughter|ребенок|сын|дочь|ابن|ابنه|بنت|طفل": "child",
+        "stepchild|stepson|stepdaughter|пасынок|падчерица|ربيب|ربيبه": "stepchild",
+        "parent|father|mother|родитель|отец|мать|اب|ام|والد|والده": "parent",
+        "sibling|brother|sister|брат|сестра|اخ|اخت": "sibling",
+        "grandchild|grandson|granddaughter|внук|внучка|حفيد|حفيده": "grandchild",
+        "grandparent|grandfather|grandmother|дедушка|бабушка|дед|бабка|جد|جده": "grandparent",
+        "other relative|relative|uncle|aunt|nephew|niece|cousin|in law|son in law|daughter in law|"
+        "родственник|дядя|тетя|племянник|племянница|двоюродный брат|двоюродная сестра|"
+        "قريب|قريبه|عم|عمه|خال|خاله": "other_relative",
+        "non relative|unrelated|friend|other|не родственник|друг|غير قريب|صديق": "non_relative",
+    }
+)
+_YES_NO = _table(
+    {
+        "yes|y|true|1|x|given|да|д|есть|نعم|موافق": "yes",
+        "no|n|false|0|withdrawn|refused|нет|н|отказ|لا|رفض|غير موافق": "no",
+    }
+)
+_LANGUAGES = _table(
+    {
+        "арабский|العربيه|عربي": "ara",
+        "русский|الروسيه": "rus",
+        "английский|الانجليزيه|الانكليزيه": "eng",
+        "французский|الفرنسيه": "fra",
+        "курдский|الكرديه|كردي": "kur",
+        "турецкий|التركيه": "tur",
+        "армянский|الارمنيه": "hye",
+        "украинский|الاوكرانيه": "ukr",
+    }
+)
+_PRECISION = _table(
+    {
+        "day|d|день|يوم": "day",
+        "month|m|месяц|شهر": "month",
+        "year|y|год|سنه": "year",
+        "unknown|неизвестно|غير معروف": "unknown",
+    }
+)
+_DOCUMENT = _table(
+    {
+        "passport|паспорт|загранпаспорт|جواز سفر|جواز": "passport",
+        "national id|id|id card|identity card|national id card|внутренний паспорт|удостоверение личности|"
+        "هويه|بطاقه شخصيه|الهويه الوطنيه|بطاقه هويه": "national_id",
+        "birth certificate|свидетельство о рождении|شهاده ميلاد": "birth_certificate",
+        "family book|family booklet|دفتر عائله|دفتر العائله": "family_book",
+        "residence permit|вид на жительство|اقامه": "residence_permit",
+        "refugee id|refugee certificate|удостоверение беженца|بطاقه لاجئ": "refugee_id",
+        "emergency travel document|etd|laissez passer|laissez-passer": "emergency_travel_document",
+        "other|другой|اخرى": "other",
+    }
+)
+_CONSENT_METHOD = _table(
+    {
+        "signed|signature|written|подпись|письменно|موقع|خطي": "signed",
+        "verbal|oral|устно|شفهي|شفوي": "verbal",
+        "witnessed|witness|при свидетеле|بحضور شاهد|شاهد": "witnessed",
+    }
+)
+_INTENTION = _table(
+    {
+        "leave now|now|leave|уехать сейчас|сейчас|المغادره الان": "leave_now",
+        "leave later|later|позже|لاحقا": "leave_later",
+        "stay|остаться|البقاء": "stay",
+        "undecided|unknown|не решил|غير محدد": "undecided",
+    }
+)
+NAME_PARTS = {
+    fold(w): part
+    for words, part in (
+        ("given|first|given name|first name|имя|الاسم", NamePart.GIVEN),
+        ("father|father name|patronymic|отчество|الاب", NamePart.FATHER),
+        ("grandfather|grandfather name|дед|الجد", NamePart.GRANDFATHER),
+        ("family|family name|surname|last name|фамилия|الكنيه", NamePart.FAMILY),
+    )
+    for w in words.split("|")
+}
+
+
+def _code(table: dict[str, str], what: str, codes: type[StrEnum]) -> Callable[[str], Any]:
+    def parse(value: str) -> Any:
+        folded = fold(value)
+        code = table.get(folded) or folded.replace(" ", "_")
+        try:
+            return codes(code)
+        except ValueError:
+            allowed = ", ".join(c.value for c in codes)
+            raise ValueError(f"'{value}' is not a {what} (use one of: {allowed})") from None
+
+    return parse
+
+
+sex = _code(_SEX, "sex", Sex)
+relationship = _code(_RELATIONSHIP, "relationship to the head", Relationship)
+category = _code({}, "category", EvacuationCategory)
+intention = _code(_INTENTION, "intention", Intention)
+precision = _code(_PRECISION, "date precision", DatePrecision)
+document_type = _code(_DOCUMENT, "document type", DocumentType)
+consent_method = _code(_CONSENT_METHOD, "consent method", ConsentMethod)
+
+
+def yes_no(value: str) -> bool:
+    answer = _YES_NO.get(fold(value))
+    if answer is None:
+        raise ValueError(f"'{value}' is neither yes nor no")
+    return answer == "yes"
+
+
+def language(value: str) -> str:
+    return normalise_language(_LANGUAGES.get(fold(value), value))
