@@ -85,6 +85,7 @@ class RowReader:
         self.scalar = {name: cols[0] for name, cols in columns.fields.items()}
         self.mapped = sorted({c.index for cols in columns.fields.values() for c in cols})
         self.implied_document = columns.implied_document_type
+        self.defaulted_method = 0  # consents recorded as verbal because no method was given
 
     def __call__(self, number: int, cells: Sequence[Cell]) -> ImportRecord | list[RowProblem] | None:
         """The record, the problems, or None for an empty row."""
@@ -294,6 +295,8 @@ class _Row:
             answer = self.parse(name, words.yes_no)
             if answer is None:
                 continue
+            if method is None:
+                self.r.defaulted_method += 1
             result.append(
                 {
                     "purpose": purpose,
@@ -348,7 +351,7 @@ def date_text(value: Cell) -> str:
     """A date cell as text PartialDate reads: a workbook date, an Excel serial, or what was typed."""
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, bool):
         raise ValueError("is not a date")

@@ -7,12 +7,14 @@ and household carries a source key (see docs/import.md).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
 from safepassage.registry.importing.mapping import REJECT_COLUMNS, ColumnMap, map_columns
 from safepassage.registry.importing.reader import Table, cell_text, open_table
@@ -91,7 +93,9 @@ def import_file(
         with open_table(path, sheet=sheet, is_header=_names_someone) as table:
             columns = map_columns(table.headers, table.hxl)
             _require_name_column(columns, table)
-            run = _Run(uow, path, table, columns, actor, site_id, source, rejects, max(1, batch_size), progress)
+            run = _Run(
+                uow, path, table, columns, actor, site_id, source, rejects, max(1, batch_size), progress
+            )
             try:
                 run.go()
             except BaseException:
@@ -146,7 +150,12 @@ class _Run:
         uow.commit()
         headers = {name: cols[0].header for name, cols in columns.fields.items()}
         self.writer = BatchWriter(
-            uow, actor=actor.username, batch_id=self.batch.id, source=source, site_id=site_id, field_names=headers
+            uow,
+            actor=actor.username,
+            batch_id=self.batch.id,
+            source=source,
+            site_id=site_id,
+            field_names=headers,
         )
         self.reader = RowReader(columns, phone_region=uow.default_phone_region, today=now.date(), now=now)
         self.rejects = _RejectsFile(rejects, table, table.delimiter or ",")
@@ -190,9 +199,10 @@ class _Run:
 
     def fail(self) -> None:
         """Record what was done before the failure; rows of committed batches stay imported."""
-        self.uow.rollback()
         self.rejects.discard()
-        self._save("failed")
+        with contextlib.suppress(Exception):  # the original error matters more than this one
+            self.uow.rollback()
+            self._save("failed")
 
     def finish(self) -> ImportReport:
         rejects_path = self.rejects.close()
@@ -263,8 +273,8 @@ class _RejectsFile:
         self.table = table
         self.delimiter = delimiter
         self.count = 0
-        self._handle: object = None
-        self._writer: csv._writer | None = None  # type: ignore[name-defined]
+        self._handle: TextIO | None = None
+        self._writer: Any = None
 
     def _open(self) -> None:
         self.part.parent.mkdir(parents=True, exist_ok=True)
@@ -279,7 +289,6 @@ class _RejectsFile:
     def write(self, number: int, cells: Sequence[str], problems: list[RowProblem]) -> None:
         if self._writer is None:
             self._open()
-        assert self._writer is not None  # noqa: S101 - narrowing for mypy
         width = len(self.table.headers)
         values = [cells[i] if i < len(cells) else "" for i in self.keep]
         values.extend(cells[width:])  # stray cells beyond the header stay with their row
@@ -291,12 +300,12 @@ class _RejectsFile:
     def close(self) -> Path | None:
         if self._handle is None:
             return None
-        self._handle.close()  # type: ignore[attr-defined]
+        self._handle.close()
         os.replace(self.part, self.path)
         return self.path
 
     def discard(self) -> None:
         if self._handle is not None:
-            self._handle.close()  # type: ignore[attr-defined]
+            self._handle.close()
             self.part.unlink(missing_ok=True)
             self._handle = None

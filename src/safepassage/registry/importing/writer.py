@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from safepassage.history import ChangeRecord
@@ -49,18 +49,22 @@ from safepassage.uow import UnitOfWork
 
 ADULT_AGE = 18
 MAX_WARNINGS = 200
-_TABLES = (
-    Household.__table__,
-    Person.__table__,
-    PersonName.__table__,
-    NameToken.__table__,
-    Document.__table__,
-    Phone.__table__,
-    PersonNeed.__table__,
-    IntentionStatement.__table__,
-    ConsentRecord.__table__,
-    ChangeRecord.__table__,
+_TABLES: tuple[Table, ...] = tuple(
+    model.__table__  # type: ignore[misc]
+    for model in (
+        Household,
+        Person,
+        PersonName,
+        NameToken,
+        Document,
+        Phone,
+        PersonNeed,
+        IntentionStatement,
+        ConsentRecord,
+        ChangeRecord,
+    )
 )
+_CHANGES: Table = ChangeRecord.__table__  # type: ignore[assignment]
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -464,7 +468,7 @@ class BatchWriter:
                 self.warn(f"household {ref} had no head row; {who} was made head")
                 settled += 1
             if changes:
-                conn.execute(insert(ChangeRecord.__table__), changes)
+                conn.execute(insert(_CHANGES), changes)
         self.uow.commit()
         return settled
 
@@ -512,7 +516,7 @@ def _households(conn: Connection, keys: set[str]) -> dict[str, _Household]:
     found: dict[str, _Household] = {}
     for chunk in _chunks(sorted(keys), 500):
         query = select(Household.id, Household.source_key).where(Household.source_key.in_(chunk))
-        states = {key: _Household(hid, False) for hid, key in conn.execute(query).tuples()}
+        states = {key: _Household(hid, False) for hid, key in conn.execute(query).tuples() if key}
         by_id = {state.id: state for state in states.values()}
         heads = select(Person.household_id).where(
             Person.household_id.in_(list(by_id)), Person.relationship_to_head == Relationship.HEAD.value
