@@ -26,30 +26,15 @@ DEMO_DISCLAIMER = (
     "Never mix demo data with real registrations."
 )
 
-AIRBASE_CODE = "LTK-AB"
+AIRBASE_CODE = "LTK-AB"  # where the at-risk households are; the citizens are at the consular sites
 CONSULAR_SITE_CODES = ("DAM-CONS", "DAM-AP", "DAM-SH", "ALP-AP", "LTK-AP", "TRT-AP")
-_K = codes.SiteKind
-_SITES = (
-    ("DAM-CONS", "Consulate, Damascus", _K.CONSULATE, "SY", 33.5150, 36.2920, 60),
-    ("DAM-AP", "Assembly point, Mezzeh, Damascus", _K.ASSEMBLY_POINT, "SY", 33.5030, 36.2530, 600),
-    ("DAM-SH", "Shelter, Bab Touma, Damascus", _K.SHELTER, "SY", 33.5130, 36.3170, 1200),
-    ("ALP-AP", "Assembly point, Aleppo", _K.ASSEMBLY_POINT, "SY", 36.2021, 37.1343, 800),
-    ("LTK-AP", "Assembly point, Latakia", _K.ASSEMBLY_POINT, "SY", 35.5317, 35.7901, 1000),
-    ("TRT-AP", "Assembly point, Tartus", _K.ASSEMBLY_POINT, "SY", 34.8890, 35.8866, 900),
-    (AIRBASE_CODE, "Airbase near Jableh, Latakia (Hmeimim-like)", _K.AIRBASE, "SY", 35.4011, 35.9487, 8000),
-    ("DAM-APT", "Damascus International Airport", _K.AIRPORT, "SY", 33.4114, 36.5156, 300),
-    ("MOW-RC", "Reception centre, Moscow region", _K.RECEPTION_CENTRE, "RU", 55.8540, 38.4410, 2500),
-    ("GRZ-RC", "Reception centre, Grozny", _K.RECEPTION_CENTRE, "RU", 43.3178, 45.6949, 1500),
-    ("MCX-RC", "Reception centre, Makhachkala", _K.RECEPTION_CENTRE, "RU", 42.9849, 47.5047, 1200),
-    ("KZN-RC", "Reception centre, Kazan", _K.RECEPTION_CENTRE, "RU", 55.7961, 49.1064, 1000),
-)
 
 
 def generate_sites() -> list[SiteCreate]:
     """Consulate, assembly points and a shelter in Syria, the airbase, an airport and reception centres."""
     return [
         SiteCreate(code=c, name=n, kind=k, country=cc, latitude=lat, longitude=lon, bed_capacity=b)
-        for c, n, k, cc, lat, lon, b in _SITES
+        for c, n, k, cc, lat, lon, b in nm.SITES
     ]
 
 
@@ -171,9 +156,8 @@ class _Generator:
     def ru_documents(self, born: int, passport: float = 0.9) -> list[Data]:
         rng, age, docs = self.rng, self.age(born), []
         if age < 14 or self.chance(0.1):
-            docs.append(
-                _doc(_D.BIRTH_CERTIFICATE, f"{self.pick(_RU_BIRTH_SERIES)} {rng.randrange(10**6):06d}", "RU")
-            )
+            no = f"{self.pick(_RU_BIRTH_SERIES)} {rng.randrange(10**6):06d}"
+            docs.append(_doc(_D.BIRTH_CERTIFICATE, no, "RU"))
         if (age >= 14 or self.chance(0.4)) and self.chance(passport):
             no = f"{rng.randint(70, 77)} {rng.randrange(10**7):07d}"
             docs.append(_doc(_D.PASSPORT, no, "RU", self.expiry(10)))
@@ -225,10 +209,9 @@ class _Generator:
         stated = min(self.today, registered.date() + dt.timedelta(days=self.rng.randint(0, 3)))
         undated = intention == _I.UNDECIDED and self.chance(0.5)
         self.finish(members, category, intention, registered)
+        household = {"site_id": self.sites[site], "category": category, "intention": intention}
         return {
-            "site_id": self.sites[site],
-            "category": category,
-            "intention": intention,
+            **household,
             "intention_date": None if undated else stated,
             "members": [m.data for m in members],
         }

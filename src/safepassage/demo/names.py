@@ -333,17 +333,7 @@ def surname_forms(masculine: Forms, female: bool) -> Forms:
     return masculine  # Шевченко, Ковальчук: the same for women
 
 
-_PATRONYMIC_EXCEPTIONS = {
-    "Павел": "Павлович",
-    "Михаил": "Михайлович",
-    "Пётр": "Петрович",
-    "Юрий": "Юрьевич",
-    "Евгений": "Евгеньевич",
-    "Анатолий": "Анатольевич",
-    "Валерий": "Валерьевич",
-    "Геннадий": "Геннадьевич",
-    "Василий": "Васильевич",
-}
+_PATRONYMIC_EXCEPTIONS = {"Павел": "Павлович", "Михаил": "Михайлович", "Пётр": "Петрович"}
 
 
 def patronymic(father: str, female: bool) -> str:
@@ -351,14 +341,32 @@ def patronymic(father: str, female: bool) -> str:
     stem = father.replace(" ", "")
     if father in _PATRONYMIC_EXCEPTIONS:
         male = _PATRONYMIC_EXCEPTIONS[father]
-    elif stem.endswith(("й", "ь")):
+    elif stem.endswith("ий") and stem != "Дмитрий":  # Юрий → Юрьевич
+        male = stem[:-2] + "ьевич"
+    elif stem.endswith(("й", "ь")):  # Сергей → Сергеевич, Игорь → Игоревич
         male = stem[:-1] + "евич"
-    elif stem.endswith(("а", "я", "и", "е", "о", "у", "ы", "ю", "ж", "ш", "ч", "щ", "ц")):
+    elif stem.endswith(("а", "я", "и", "е", "о", "у", "ы", "ю", "ж", "ш", "ч", "щ", "ц")):  # Муса → Мусаевич
         male = stem + "евич"
     else:
         male = stem + "ович"
     return male[:-2] + "на" if female else male
 
+
+# The demo's sites: code, name, kind (a SiteKind value), country, latitude, longitude, beds.
+SITES = (
+    ("DAM-CONS", "Consulate, Damascus", "consulate", "SY", 33.5150, 36.2920, 60),
+    ("DAM-AP", "Assembly point, Mezzeh, Damascus", "assembly_point", "SY", 33.5030, 36.2530, 600),
+    ("DAM-SH", "Shelter, Bab Touma, Damascus", "shelter", "SY", 33.5130, 36.3170, 1200),
+    ("ALP-AP", "Assembly point, Aleppo", "assembly_point", "SY", 36.2021, 37.1343, 800),
+    ("LTK-AP", "Assembly point, Latakia", "assembly_point", "SY", 35.5317, 35.7901, 1000),
+    ("TRT-AP", "Assembly point, Tartus", "assembly_point", "SY", 34.8890, 35.8866, 900),
+    ("LTK-AB", "Airbase near Jableh, Latakia (Hmeimim-like)", "airbase", "SY", 35.4011, 35.9487, 8000),
+    ("DAM-APT", "Damascus International Airport", "airport", "SY", 33.4114, 36.5156, 300),
+    ("MOW-RC", "Reception centre, Moscow region", "reception_centre", "RU", 55.8540, 38.4410, 2500),
+    ("GRZ-RC", "Reception centre, Grozny", "reception_centre", "RU", 43.3178, 45.6949, 1500),
+    ("MCX-RC", "Reception centre, Makhachkala", "reception_centre", "RU", 42.9849, 47.5047, 1200),
+    ("KZN-RC", "Reception centre, Kazan", "reception_centre", "RU", 55.7961, 49.1064, 1000),
+)
 
 # (place in Soviet times, place today) as a Russian document writes it.
 SOVIET_PLACES = (
