@@ -39,8 +39,9 @@ def generate_sites() -> list[SiteCreate]:
 
 
 T = TypeVar("T")
-_C, _D, _R, _N = codes.EvacuationCategory, codes.DocumentType, codes.Relationship, codes.SpecificNeed
-_F, _M, _I, _P = codes.Sex.FEMALE, codes.Sex.MALE, codes.Intention, codes.ConsentPurpose
+_C, _D, _N, _I = codes.EvacuationCategory, codes.DocumentType, codes.SpecificNeed, codes.Intention
+_R = codes.Relationship
+_F, _M, _P, _CM = codes.Sex.FEMALE, codes.Sex.MALE, codes.ConsentPurpose, codes.ConsentMethod
 _YEAR = 365.2425
 _SY_MOBILE = "345689"  # 093x, 094x, 095x, 096x, 098x, 099x
 _RU_MOBILE = ("903", "905", "909", "915", "916", "917", "919", "925", "926", "928", "977", "985", "999")
@@ -51,7 +52,6 @@ _RUSSIAN = {_F: nm.RUSSIAN_FEMALE, _M: nm.RUSSIAN_MALE}
 _STORY = "minority (synthetic)"
 Data = dict[str, Any]
 Must = Sequence[tuple[str, str]]
-Rel = codes.Relationship
 Part = nm.Forms | str | None  # a name in all its spellings, a patronymic as written, or nothing
 
 
@@ -63,7 +63,6 @@ def _doc(kind: codes.DocumentType, no: str, country: str | None, exp: dt.date | 
 class _Member:
     data: Data
     born: int  # the true birth date (an ordinal); what is recorded may be less precise
-    female: bool
 
 
 class _Generator:
@@ -74,8 +73,6 @@ class _Generator:
         self.rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
         self.sites, self.today, self.day0 = site_ids, today, today.toordinal()
         self.midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
-
-    # ---- helpers ------------------------------------------------------------------------------
 
     def pick(self, options: Sequence[T], weights: Sequence[float] | None = None) -> T:
         return self.rng.choices(options, weights)[0] if weights else self.rng.choice(options)
@@ -177,18 +174,16 @@ class _Generator:
             docs.append(_doc(_D.FAMILY_BOOK, f"{rng.randint(1, 14):02d}/{rng.randrange(10**5):05d}", "SY"))
         return docs
 
-    def person(self, names: Data, sex: codes.Sex, born: int, rel: Rel, **fields: Any) -> _Member:
+    def person(self, names: Data, sex: codes.Sex, born: int, rel: _R, **fields: Any) -> _Member:
         data = {**names, "sex": sex, "relationship_to_head": rel, **fields}
         data.setdefault("birth_date", self.birth(born))
-        return _Member(data, born, sex == _F)
+        return _Member(data, born)
 
     def children(self, parent_born: int, weights: Sequence[float]) -> list[tuple[int, codes.Sex]]:
         """Birth dates and sexes of children born when the parent was 19 to 44, none after today."""
         lo, hi = parent_born + self.years(19), min(self.day0, parent_born + self.years(44))
         count = self.pick(range(len(weights)), weights) if lo <= hi else 0
         return sorted((self.rng.randint(lo, hi), self.pick((_F, _M))) for _ in range(count))
-
-    # ---- households ---------------------------------------------------------------------------
 
     def household(self) -> Data:
         r, site = self.rng.random(), self.pick(CONSULAR_SITE_CODES, (30, 15, 10, 12, 18, 15))
@@ -208,13 +203,9 @@ class _Generator:
         registered = self.midnight - dt.timedelta(seconds=self.rng.randrange(86400, 30 * 86400))
         stated = min(self.today, registered.date() + dt.timedelta(days=self.rng.randint(0, 3)))
         undated = intention == _I.UNDECIDED and self.chance(0.5)
-        self.finish(members, category, intention, registered)
+        data = self.finish(members, category, intention, registered)
         household = {"site_id": self.sites[site], "category": category, "intention": intention}
-        return {
-            **household,
-            "intention_date": None if undated else stated,
-            "members": [m.data for m in members],
-        }
+        return {**household, "intention_date": None if undated else stated, "members": data}
 
     def mixed(self) -> list[_Member]:
         """A citizen mother born in the USSR or Russia, her Syrian husband, their dual-national children."""
@@ -233,7 +224,7 @@ class _Generator:
         mother = self.person(names, _F, m_born, _R.HEAD, nationalities=["RU"], documents=docs)
         mother.data.update(place_of_birth=place, phones=self.phones(0.5))
         mother.data["languages"] = ["rus", "ara"][: 1 + self.chance(0.7)]
-        members, f_born = [mother], m_born
+        members = [mother]
         if self.chance(0.88):  # the husband is here too
             f_born = max(m_born - self.rng.randint(0, self.years(12)), self.day0 - self.years(80))
             latin = [("given", self.spelling(husband.latin))] if self.chance(0.7) else []
@@ -260,14 +251,6 @@ class _Generator:
             phones = [self.phone()] if self.age(born) >= 14 and self.chance(0.4) else []
             child.data.update(languages=["ara", "rus"], documents=self.ru_documents(born), phones=phones)
             members.append(child)
-        if self.chance(0.1):  # the husband's mother came along
-            born = min(self.born(62, 88), min(f_born, m_born) - self.years(20))
-            grandmother = self.pick(nm.ARABIC_FEMALE), self.pick(nm.ARABIC_FAMILY), self.pick(nm.ARABIC_MALE)
-            member = self.person(self.names("arabic", *grandmother), _F, born, _R.OTHER_RELATIVE)
-            member.data.update(category=_C.FAMILY_OF_CITIZEN, nationalities=["SY"], languages=["ara"])
-            member.data.update(documents=self.sy_documents(born), place_of_birth=self.pick(nm.SYRIAN_PLACES))
-            member.data["birth_date"] = self.birth(born, True)
-            members.append(member)
         return members
 
     def syrian(self, at_risk: bool, script: str) -> list[_Member]:
@@ -280,7 +263,7 @@ class _Generator:
             langs = ["ara", "kur"][: 1 + self.chance(0.08)]
         members: list[_Member] = []
 
-        def add(names: Data, sex: codes.Sex, born: int, rel: Rel, head: bool = False) -> None:
+        def add(names: Data, sex: codes.Sex, born: int, rel: _R, head: bool = False) -> None:
             member = self.person(names, sex, born, rel, nationalities=["SY"], languages=langs)
             members.append(member)
             if self.age(born) < 18:
@@ -326,8 +309,7 @@ class _Generator:
         return members
 
     def unaccompanied(self, script: str) -> list[_Member]:
-        """A child alone or with a younger sibling, or with an unrelated adult (unaccompanied); or with an
-        adult relative (separated)."""
+        """A child alone, with a younger sibling or an unrelated adult; or with a relative (separated)."""
         fam, father, variant = self.pick(nm.ARABIC_FAMILY), self.pick(nm.ARABIC_MALE), self.rng.random()
         members: list[_Member] = []
         if variant >= 0.4:  # an adult looks after the child
@@ -368,9 +350,8 @@ class _Generator:
         person.data.update(place_of_birth=place, phones=self.phones(0.3), languages=["rus"])
         return _C.OTHER, [person]
 
-    # ---- needs and consents -------------------------------------------------------------------
-
-    def finish(self, members: list[_Member], category: str, intention: str, at: dt.datetime) -> None:
+    def finish(self, members: list[_Member], category: str, intention: str, at: dt.datetime) -> list[Data]:
+        """Needs and consents, once the household is complete."""
         at_risk = category == _C.AT_RISK_NATIONAL
         adults = [m for m in members if self.age(m.born) >= 18]
         minors = any(m.data["relationship_to_head"] == _R.CHILD and self.age(m.born) < 18 for m in members)
@@ -380,9 +361,9 @@ class _Generator:
                 (_N.SERIOUS_MEDICAL_CONDITION, 0.04),
                 (_N.DISABILITY, 0.03),
                 (_N.OLDER_PERSON_AT_RISK, 0.6 if age > 65 else 0),
-                (_N.PREGNANT_OR_LACTATING, 0.08 if m.female and 18 <= age <= 45 else 0),
+                (_N.PREGNANT_OR_LACTATING, 0.08 if m.data["sex"] == _F and 18 <= age <= 45 else 0),
                 (_N.CHILD_AT_RISK, 0.02 if age < 18 else 0),
-                (_N.WOMAN_AT_RISK, 0.03 if m.female and age >= 18 else 0),
+                (_N.WOMAN_AT_RISK, 0.03 if m.data["sex"] == _F and age >= 18 else 0),
                 (_N.SURVIVOR_OF_VIOLENCE, 0.02 if at_risk and age >= 16 else 0),
                 (_N.SURVIVOR_OF_TORTURE, 0.02 if at_risk and age >= 16 else 0),
                 (_N.LEGAL_PHYSICAL_PROTECTION, 0.3 if m.data.get("protection") else 0),
@@ -392,11 +373,11 @@ class _Generator:
                 needs.append(_N.SINGLE_PARENT)
             if age >= 18 or m.data["relationship_to_head"] == _R.HEAD:
                 m.data["consents"] = self.consents(at, intention, 0.35 if at_risk else 0.1, age < 18)
+        return [m.data for m in members]
 
     def consents(self, at: dt.datetime, intention: str, sharing: float, minor: bool) -> list[Data]:
         """Registration; evacuation when leaving now; sometimes sharing with a partner; rarely withdrawn."""
-        m = codes.ConsentMethod
-        method = m.WITNESSED if minor else self.pick((m.SIGNED, m.VERBAL), (7, 3))
+        method = _CM.WITNESSED if minor else self.pick((_CM.SIGNED, _CM.VERBAL), (7, 3))
         at += dt.timedelta(minutes=self.rng.randint(0, 90))
         out: list[Data] = [{"purpose": _P.REGISTRATION, "method": method, "decided_at": at}]
         if intention == _I.LEAVE_NOW:
