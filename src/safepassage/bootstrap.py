@@ -27,7 +27,10 @@ class Container:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
-            self.session_factory, clock=self.clock, default_phone_region=self.settings.default_phone_region
+            self.session_factory,
+            clock=self.clock,
+            default_phone_region=self.settings.default_phone_region,
+            page_size=self.settings.page_size,
         )
 
     def secret_key(self) -> str:

@@ -43,7 +43,7 @@ def list_households(
     actor: Reader,
     site_id: uuid.UUID | None = None,
     cursor: str | None = None,
-    limit: Limit = 50,
+    limit: Limit | None = None,
     include_closed: bool = False,
 ) -> schemas.Page[schemas.HouseholdRead]:
     return queries.list_households(
@@ -125,7 +125,7 @@ def list_persons(
     need: Annotated[list[SpecificNeed] | None, Query()] = None,
     household_id: uuid.UUID | None = None,
     cursor: str | None = None,
-    limit: Limit = 50,
+    limit: Limit | None = None,
 ) -> schemas.Page[schemas.PersonSummary]:
     """List and search persons. A name typed in one script finds its spellings in the others."""
     f = queries.PersonFilter(

@@ -130,10 +130,10 @@ def _filtered(f: PersonFilter, region: str) -> Select[tuple[Person]]:
 
 
 def list_persons(
-    uow: UnitOfWork, f: PersonFilter, *, actor: Actor, cursor: str | None = None, limit: int = 50
+    uow: UnitOfWork, f: PersonFilter, *, actor: Actor, cursor: str | None = None, limit: int | None = None
 ) -> schemas.Page[schemas.PersonSummary]:
     require(actor, Permission.REGISTRY_READ)
-    limit = max(1, min(limit, MAX_PAGE))
+    limit = max(1, min(limit or uow.page_size, MAX_PAGE))
     after = decode_cursor(cursor)
     with uow:
         stmt = _filtered(f, uow.default_phone_region)
@@ -351,11 +351,11 @@ def list_households(
     actor: Actor,
     site_id: uuid.UUID | None = None,
     cursor: str | None = None,
-    limit: int = 50,
+    limit: int | None = None,
     include_closed: bool = False,
 ) -> schemas.Page[schemas.HouseholdRead]:
     require(actor, Permission.REGISTRY_READ)
-    limit = max(1, min(limit, MAX_PAGE))
+    limit = max(1, min(limit or uow.page_size, MAX_PAGE))
     after = decode_cursor(cursor)
     with uow:
         stmt = select(Household)

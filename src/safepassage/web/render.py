@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from safepassage import __version__
+from safepassage.security.policy import Permission
 from safepassage.shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from safepassage.shared.ids import short
 from safepassage.web import i18n, labels
@@ -81,6 +82,7 @@ def environment(lang: str) -> Environment:
         action=functools.partial(labels.action, gettext),
         birth=functools.partial(labels.birth_date, gettext),
         short=short,
+        P=Permission,
     )
     env.filters["when"] = when
     return env

@@ -160,3 +160,12 @@ def safe_next(target: str | None, default: str = "/persons") -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+# --- what each page needs ----------------------------------------------------------------------------
+
+Anyone = Annotated[Actor | None, Depends(Public())]
+SignedIn = Annotated[Actor, Depends(Page(Permission.AUTHENTICATED))]
+Reader = Annotated[Actor, Depends(Page(Permission.REGISTRY_READ))]
+Writer = Annotated[Actor, Depends(Page(Permission.REGISTRY_WRITE))]
+Importer = Annotated[Actor, Depends(Page(Permission.REGISTRY_IMPORT))]
