@@ -23,9 +23,11 @@ class UnitOfWork:
         clock: Clock | None = None,
         actor: str = "system",
         default_phone_region: str = "SY",
+        page_size: int = 50,
     ) -> None:
         self._factory = session_factory
         self.default_phone_region = default_phone_region
+        self.page_size = page_size
         self.clock: Clock = clock or SystemClock()
         self.actor = actor
         self._depth = 0

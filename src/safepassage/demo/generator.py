@@ -21,9 +21,8 @@ from safepassage.registry import codes
 from safepassage.registry.schemas import HouseholdCreate, SiteCreate
 
 DEMO_DISCLAIMER = (
-    "DEMO DATA - ENTIRELY SYNTHETIC. Every person, name, birth date, document, phone number and story "
-    "was generated at random from small tables; any resemblance to a real person is coincidental. "
-    "Never mix demo data with real registrations."
+    "DEMO DATA - ENTIRELY SYNTHETIC: every person, name, date, document, phone number and story was made up "
+    "at random; any resemblance to a real person is coincidental. Never mix it with real registrations."
 )
 
 AIRBASE_CODE = "LTK-AB"  # where the at-risk households are; the citizens are at the consular sites
@@ -95,10 +94,7 @@ class _Generator:
         return (self.day0 - born) / _YEAR
 
     def names(self, script: str, *parts: Part, family_text: str = "", must: Must = ()) -> Data:
-        """Name fields in ``script`` (that of the main document) and up to three other spellings.
-
-        ``parts`` are the given, family, father's and grandfather's names; a ``str`` is used as it is.
-        """
+        """Names in ``script`` (the main document's), 0-3 other spellings; parts: given, family, father..."""
         out: Data = {}
         pool: list[tuple[str, str]] = []
         for part, forms in zip(("given", "family", "father", "grandfather"), parts, strict=False):
