@@ -48,7 +48,6 @@ _RU_BIRTH_SERIES = ("I-СИ", "II-МЮ", "III-ЛО", "IV-АГ", "I-РУ", "II-Д
 _THIRD_COUNTRIES = (("KZ", "N"), ("BY", "MP"), ("UA", "FA"), ("UZ", "AB"))
 _ARABIC = {_F: nm.ARABIC_FEMALE, _M: nm.ARABIC_MALE}
 _RUSSIAN = {_F: nm.RUSSIAN_FEMALE, _M: nm.RUSSIAN_MALE}
-_STORY = "minority (synthetic)"
 Data = dict[str, Any]
 Must = Sequence[tuple[str, str]]
 Part = nm.Forms | str | None  # a name in all its spellings, a patronymic as written, or nothing
@@ -79,8 +78,7 @@ class _Generator:
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
 
-    def spelling(self, options: Sequence[str]) -> str:
-        """The usual spelling most of the time, another one otherwise."""
+    def spelling(self, options: Sequence[str]) -> str:  # the usual one most of the time
         return options[0] if len(options) == 1 or self.chance(0.6) else self.rng.choice(options[1:])
 
     def years(self, n: float) -> int:
@@ -93,7 +91,7 @@ class _Generator:
     def age(self, born: int) -> float:
         return (self.day0 - born) / _YEAR
 
-    def names(self, script: str, *parts: Part, family_text: str = "", must: Must = ()) -> Data:
+    def names(self, script: str, *parts: Part, fam_text: str = "", must: Must = ()) -> Data:
         """Names in ``script`` (the main document's), 0-3 other spellings; parts: given, family, father..."""
         out: Data = {}
         pool: list[tuple[str, str]] = []
@@ -103,8 +101,9 @@ class _Generator:
             elif forms is not None:
                 spellings = getattr(forms, script)
                 text = spellings if isinstance(spellings, str) else self.spelling(spellings)
-                out[f"{part}_name"] = text = (part == "family" and family_text) or text
-                pool.extend((part, t) for t in forms.all() if t != text and (part, t) not in must)
+                out[f"{part}_name"] = text = (part == "family" and fam_text) or text
+                variants = forms.latin if script == "latin" else forms.all()  # a partner's list: Latin only
+                pool.extend((part, t) for t in variants if t != text and (part, t) not in must)
         count = max(0, min(self.pick((0, 1, 2, 3), (20, 35, 30, 15)) - len(must), len(pool)))
         out["other_spellings"] = [{"part": p, "text": t} for p, t in (*must, *self.rng.sample(pool, count))]
         return out
@@ -135,11 +134,9 @@ class _Generator:
 
     def phones(self, russian: float) -> list[str]:
         """None for one adult in ten, two for one in ten."""
-        r = self.rng.random()
-        if r < 0.1:
-            return []
-        first = self.phone(self.chance(russian))
-        return [first, self.phone(not first.startswith("+7") and self.chance(0.5))] if r > 0.9 else [first]
+        r, first = self.rng.random(), self.phone(self.chance(russian))
+        second = self.phone(not first.startswith("+7") and self.chance(0.5))
+        return [] if r < 0.1 else [first, second] if r > 0.9 else [first]
 
     def expiry(self, valid: int) -> dt.date:
         """The expiry of a document valid ``valid`` years, issued in the last ``valid + 2`` (some expired)."""
@@ -176,10 +173,14 @@ class _Generator:
         return _Member(data, born)
 
     def children(self, parent_born: int, weights: Sequence[float]) -> list[tuple[int, codes.Sex]]:
-        """Birth dates and sexes of children born when the parent was 19 to 44, none after today."""
+        """Children born when the parent was 19 to 44, none after today, at least 11 months apart."""
         lo, hi = parent_born + self.years(19), min(self.day0, parent_born + self.years(44))
         count = self.pick(range(len(weights)), weights) if lo <= hi else 0
-        return sorted((self.rng.randint(lo, hi), self.pick((_F, _M))) for _ in range(count))
+        out: list[tuple[int, codes.Sex]] = []
+        for born in sorted(self.rng.randint(lo, hi) for _ in range(count)):
+            if not out or born - out[-1][0] >= 335:
+                out.append((born, self.pick((_F, _M))))
+        return out
 
     def household(self) -> Data:
         r, site = self.rng.random(), self.pick(CONSULAR_SITE_CODES, (30, 15, 10, 12, 18, 15))
@@ -209,12 +210,10 @@ class _Generator:
         fam_cy, m_born, given = self.spelling(fam.cyrillic), self.born(22, 55), self.pick(nm.RUSSIAN_FEMALE)
         must = [("given", self.spelling(given.latin))] if self.chance(0.6) else []  # her passport's spelling
         patronymic = nm.patronymic(self.pick(nm.RUSSIAN_MALE).cyrillic[0], True)
-        if self.chance(0.6):  # kept her maiden name
-            maiden = nm.surname_forms(self.pick(nm.RUSSIAN_FAMILY), True)
-            names = self.names("cyrillic", given, maiden, patronymic, must=must)
-        else:  # took her husband's; its Arabic spelling is on her Syrian papers
-            must = [*must, ("family", fam.arabic)]
-            names = self.names("cyrillic", given, fam, patronymic, family_text=fam_cy, must=must)
+        took = self.chance(0.4)  # her husband's family name, whose Arabic spelling is on her Syrian papers
+        family = fam if took else nm.surname_forms(self.pick(nm.RUSSIAN_FAMILY), True)  # or her maiden name
+        must += [("family", fam.arabic)] if took else []
+        names = self.names("cyrillic", given, family, patronymic, fam_text=fam_cy if took else "", must=must)
         place = self.pick(nm.SOVIET_PLACES)[dt.date.fromordinal(m_born).year >= 1992]
         docs = self.ru_documents(m_born) if self.chance(0.97) else []
         mother = self.person(names, _F, m_born, _R.HEAD, nationalities=["RU"], documents=docs)
@@ -232,16 +231,16 @@ class _Generator:
                 docs.append(_doc(_D.RESIDENCE_PERMIT, no, "RU", self.expiry(5)))
             father = self.person(names, _M, f_born, _R.SPOUSE, category=_C.FAMILY_OF_CITIZEN, documents=docs)
             stay = _I.STAY if self.chance(0.06) else None  # sees his family off and stays
-            place = self.pick(nm.SYRIAN_PLACES)
-            father.data.update(nationalities=["SY"], place_of_birth=place, intention=stay)
-            father.data["phones"] = self.phones(0.1)
-            father.data["languages"] = ["ara", "rus"][: 1 + self.chance(0.5)]
+            father.data.update(
+                nationalities=["SY"], place_of_birth=self.pick(nm.SYRIAN_PLACES), intention=stay
+            )
+            father.data.update(phones=self.phones(0.1), languages=["ara", "rus"][: 1 + self.chance(0.5)])
             members.append(father)
         father_cy = self.spelling([c for c in husband.cyrillic if " " not in c and "-" not in c])
         for born, sex in self.children(m_born, (0, 25, 35, 25, 10, 5)):
             given = self.pick(_ARABIC[sex] if self.chance(0.85) else _RUSSIAN[sex])
             patronymic, arabic_father = nm.patronymic(father_cy, sex == _F), ("father", husband.arabic)
-            names = self.names("cyrillic", given, fam, patronymic, family_text=fam_cy, must=[arabic_father])
+            names = self.names("cyrillic", given, fam, patronymic, fam_text=fam_cy, must=[arabic_father])
             place = self.pick(nm.SYRIAN_PLACES_RU) if self.chance(0.8) else self.pick(nm.SOVIET_PLACES)[1]
             child = self.person(names, sex, born, _R.CHILD, nationalities=["RU", "SY"], place_of_birth=place)
             phones = [self.phone()] if self.age(born) >= 14 and self.chance(0.4) else []
@@ -265,13 +264,13 @@ class _Generator:
             if self.age(born) < 18:
                 member.data["documents"] = self.sy_documents(born)
                 return
-            docs = [] if at_risk and self.chance(0.1) else self.sy_documents(born, head)
+            docs = [] if at_risk and self.chance(0.06) else self.sy_documents(born, head)
             if not at_risk and head and self.chance(0.5):
                 docs.append(_doc(_D.OTHER, f"STAFF-{self.rng.randrange(10**5):05d}", None))
             member.data.update(documents=docs, place_of_birth=self.pick(places), phones=self.phones(0.05))
             member.data["birth_date"] = self.birth(born, at_risk and self.chance(0.85))
             if at_risk and self.chance(0.2):
-                member.data["protection"] = {"religion": _STORY, "narrative": self.pick(nm.NARRATIVES)}
+                member.data["protection"] = {"religion": nm.MINORITY, "narrative": self.pick(nm.NARRATIVES)}
 
         man_here = self.chance(0.75 if at_risk else 0.65)
         woman_here = not man_here or self.chance(0.85 if at_risk else 0.7)
@@ -368,7 +367,8 @@ class _Generator:
             if minors and len(adults) == 1 and m is adults[0]:
                 needs.append(_N.SINGLE_PARENT)
             if age >= 18 or m.data["relationship_to_head"] == _R.HEAD:
-                m.data["consents"] = self.consents(at, intention, 0.35 if at_risk else 0.1, age < 18)
+                own = m.data.get("intention") or intention  # a father may stay behind
+                m.data["consents"] = self.consents(at, own, 0.35 if at_risk else 0.1, age < 18)
         return [m.data for m in members]
 
     def consents(self, at: dt.datetime, intention: str, sharing: float, minor: bool) -> list[Data]:

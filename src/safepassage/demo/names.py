@@ -16,7 +16,7 @@ class Forms(NamedTuple):
     latin: tuple[str, ...]
 
     def all(self) -> tuple[str, ...]:
-        return (self.arabic, *self.cyrillic, *self.latin)
+        return tuple(dict.fromkeys((self.arabic, *self.cyrillic, *self.latin)))
 
 
 def _table(rows: str) -> tuple[Forms, ...]:
@@ -322,7 +322,7 @@ def surname_forms(masculine: Forms, female: bool) -> Forms:
         return Forms(
             masculine.arabic.removesuffix("ي") + "ايا",
             tuple(c[:-2] + "ая" for c in masculine.cyrillic),
-            tuple(lat.removesuffix("iy").removesuffix("y") + "aya" for lat in masculine.latin),
+            tuple(dict.fromkeys(lat.removesuffix("iy").removesuffix("y") + "aya" for lat in masculine.latin)),
         )
     if head.endswith(("ов", "ев", "ёв", "ин", "ын")):
         return Forms(
@@ -388,6 +388,7 @@ SYRIAN_PLACES = ("دمشق", "حلب", "اللاذقية", "طرطوس", "حمص
 SYRIAN_PLACES_RU = ("г. Дамаск, Сирия", "г. Латакия, Сирия", "г. Тартус, Сирия", "г. Алеппо, Сирия")
 SYRIAN_PLACES_LATIN = ("Damascus", "Aleppo", "Latakia", "Tartus", "Homs", "Hama", "Jableh", "Baniyas")
 
+MINORITY = "minority (synthetic)"  # the religion recorded for the at-risk households
 NARRATIVES = (
     "Threatened at a checkpoint; house burned (synthetic).",
     "Relative detained for two weeks, released after payment (synthetic).",
