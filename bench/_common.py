@@ -28,6 +28,17 @@ from typing import Any
 import psutil
 
 BENCH_DIR = Path(__file__).resolve().parent
+
+
+def use_src_from_argv() -> None:
+    """``--src DIR`` on the command line: import safepassage from DIR (a worktree's src), in this
+    process and in the server it starts. Call before anything imports safepassage."""
+    if "--src" in sys.argv:
+        src = str(Path(sys.argv[sys.argv.index("--src") + 1]).resolve())
+        sys.path.insert(0, src)
+        os.environ["PYTHONPATH"] = os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])
+
+
 ROOT = BENCH_DIR.parent
 PG_HOST = os.environ.get("SP_BENCH_PGHOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("SP_BENCH_PGPORT", "5432"))
@@ -92,7 +103,10 @@ def pg_settings() -> dict[str, str]:
 
 def app_factory() -> Any:
     """``uvicorn --factory _common:app_factory``: the app as ``safepassage serve`` builds it."""
-    from safepassage.api.app import create_app
+    try:
+        from safepassage.app import create_app
+    except ImportError:  # before the app module moved out of the api package
+        from safepassage.api.app import create_app  # type: ignore[no-redef]
     from safepassage.bootstrap import bootstrap
 
     return create_app(bootstrap())
@@ -375,12 +389,16 @@ class CpuMeter:
 
     def _pids(self, group: Sequence[int] | str) -> list[int]:
         if group == "postgres":
-            return [p.pid for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+            return [
+                p.pid for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")
+            ]
         return list(group)
 
     def _sample(self) -> dict[str, float]:
         t = psutil.cpu_times()
-        out: dict[str, float] = {"machine": t.user + t.system + t.nice + getattr(t, "irq", 0) + getattr(t, "softirq", 0)}
+        out: dict[str, float] = {
+            "machine": t.user + t.system + t.nice + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
+        }
         for name, group in self.groups.items():
             total = 0.0
             for pid in self._pids(group):

@@ -36,14 +36,117 @@ HEADER = [
     "birth_date", "nationality", "languages", "phone", "needs", "document_type", "document_number",
     "consent_registration", "consent_method",
 ]  # fmt: skip
-ARABIC_GIVEN = "محمد أحمد علي حسن حسين عمر خالد يوسف إبراهيم مصطفى سامر رامي طارق زياد باسل فاطمة مريم عائشة زينب نور هدى سارة ليلى رنا دانة".split()
-ARABIC_FAMILY = "الحلبي الشامي الحسن العلي النجار الخطيب الأحمد السيد الحمصي الإدلبي الدمشقي العمر الخليل الزعبي".split()
-CYRILLIC_GIVEN = "Иван Сергей Алексей Дмитрий Андрей Николай Михаил Павел Ольга Наталья Елена Татьяна Анна Мария Ирина Светлана".split()
-CYRILLIC_FAMILY = "Иванов Петров Смирнов Кузнецов Попов Соколов Лебедев Козлов Новиков Морозов Волков Фёдоров".split()
-LATIN_GIVEN = "John Ahmad Mohammed Anna Maria Peter Sara Omar Leila Daniel Lucas Emma Yusuf Nadia".split()
-LATIN_FAMILY = "Smith Haddad Khoury Nassar Haddad Saleh Mansour Brown Wilson Taylor Aziz Karam".split()
+ARABIC_GIVEN = [
+    "محمد",
+    "أحمد",
+    "علي",
+    "حسن",
+    "حسين",
+    "عمر",
+    "خالد",
+    "يوسف",
+    "إبراهيم",
+    "مصطفى",
+    "سامر",
+    "رامي",
+    "طارق",
+    "زياد",
+    "باسل",
+    "فاطمة",
+    "مريم",
+    "عائشة",
+    "زينب",
+    "نور",
+    "هدى",
+    "سارة",
+    "ليلى",
+    "رنا",
+    "دانة",
+]
+ARABIC_FAMILY = [
+    "الحلبي",
+    "الشامي",
+    "الحسن",
+    "العلي",
+    "النجار",
+    "الخطيب",
+    "الأحمد",
+    "السيد",
+    "الحمصي",
+    "الإدلبي",
+    "الدمشقي",
+    "العمر",
+    "الخليل",
+    "الزعبي",
+]
+CYRILLIC_GIVEN = [
+    "Иван",
+    "Сергей",
+    "Алексей",
+    "Дмитрий",
+    "Андрей",
+    "Николай",
+    "Михаил",
+    "Павел",
+    "Ольга",
+    "Наталья",
+    "Елена",
+    "Татьяна",
+    "Анна",
+    "Мария",
+    "Ирина",
+    "Светлана",
+]
+CYRILLIC_FAMILY = [
+    "Иванов",
+    "Петров",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Соколов",
+    "Лебедев",
+    "Козлов",
+    "Новиков",
+    "Морозов",
+    "Волков",
+    "Фёдоров",
+]
+LATIN_GIVEN = [
+    "John",
+    "Ahmad",
+    "Mohammed",
+    "Anna",
+    "Maria",
+    "Peter",
+    "Sara",
+    "Omar",
+    "Leila",
+    "Daniel",
+    "Lucas",
+    "Emma",
+    "Yusuf",
+    "Nadia",
+]
+LATIN_FAMILY = [
+    "Smith",
+    "Haddad",
+    "Khoury",
+    "Nassar",
+    "Haddad",
+    "Saleh",
+    "Mansour",
+    "Brown",
+    "Wilson",
+    "Taylor",
+    "Aziz",
+    "Karam",
+]
 RELATIONS = ["spouse", "child", "child", "child", "parent", "sibling", "other_relative"]
 NEEDS = ["", "", "", "", "SM", "DS", "ER", "CR", "SM;DS", "PG"]
+
+
+def phone(rng: random.Random) -> str:
+    return f"+9639{rng.choice((3, 4, 5, 6, 8, 9))}{rng.randint(0, 9)}{rng.randint(0, 999999):06d}"
 
 
 def generate(rows: int) -> Path:
@@ -79,11 +182,16 @@ def generate(rows: int) -> Path:
                         rng.choice(given),
                         surname,
                         rng.choice("FM"),
-                        rng.choice((f"{year}", f"{year}-{rng.randint(1, 12):02d}",
-                                    f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{year}")),
+                        rng.choice(
+                            (
+                                f"{year}",
+                                f"{year}-{rng.randint(1, 12):02d}",
+                                f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{year}",
+                            )
+                        ),
                         nationality,
                         lang,
-                        f"+9639{rng.randint(30, 99)}{rng.randint(0, 999999):06d}" if member == 0 else "",
+                        phone(rng) if member == 0 else "",
                         rng.choice(NEEDS),
                         "passport" if member == 0 else "",
                         f"N{rng.randint(0, 99_999_999):08d}" if member == 0 else "",
@@ -124,6 +232,7 @@ def child_import(path: Path, database_url: str) -> dict[str, float]:
         actor=SYSTEM,
     )
     rss_before = peak_rss_mb()
+    cpu = time.process_time()
     start = time.perf_counter()
     report = import_file(
         container.uow(),
@@ -134,9 +243,14 @@ def child_import(path: Path, database_url: str) -> dict[str, float]:
         batch_size=container.settings.import_batch_size,
     )
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     container.dispose()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "worker_cpu_seconds": children.ru_utime + children.ru_stime,
+        "worker_peak_rss_mb": children.ru_maxrss / 1024,
         "rows": report.rows_read,
         "created": report.persons_created,
         "rejected": report.rows_rejected,
@@ -186,6 +300,7 @@ def main() -> None:
         return
     backends = ["sqlite"] + (["postgresql"] if os.environ.get("SAFEPASSAGE_BENCH_DATABASE_URL") else [])
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeat={args.repeat}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for rows in args.rows:
         path = generate(rows)
         size_mb = path.stat().st_size / 1e6
@@ -193,7 +308,8 @@ def main() -> None:
         plain_s = statistics.median(p["seconds"] for p in plain)
         plain_rss = statistics.median(p["peak_rss_mb"] for p in plain)
         print(f"\n{rows:,} rows ({size_mb:.0f} MB)")
-        print(f"  plain csv read   {plain_s:7.2f} s  {rows / plain_s:12,.0f} rows/s  peak RSS {plain_rss:6.0f} MB")
+        rate = rows / plain_s
+        print(f"  plain csv read   {plain_s:7.2f} s  {rate:12,.0f} rows/s  peak RSS {plain_rss:6.0f} MB")
         for backend in backends:
             runs = []
             for _ in range(args.repeat):
@@ -205,11 +321,18 @@ def main() -> None:
             seconds = statistics.median(r["seconds"] for r in runs)
             rss = statistics.median(r["peak_rss_mb"] for r in runs)
             base = statistics.median(r["rss_before_mb"] for r in runs)
+            worker_rss = statistics.median(r["worker_peak_rss_mb"] for r in runs)
+            cpu = statistics.median(r["cpu_seconds"] for r in runs)
+            worker_cpu = statistics.median(r["worker_cpu_seconds"] for r in runs)
             created = runs[0]["created"]
             print(
-                f"  import {backend:<10}{seconds:7.2f} s  {rows / seconds:12,.0f} rows/s  peak RSS {rss:6.0f} MB"
-                f" (before import {base:.0f} MB)  created {created:,.0f}  rejected {runs[0]['rejected']:,.0f}"
-                f"  → {seconds / plain_s:.0f}× the plain read's time"
+                f"  import {backend:<10}{seconds:7.2f} s  {rows / seconds:12,.0f} rows/s"
+                f"  ({seconds / plain_s:.0f}x the plain read's time)"
+            )
+            print(
+                f"      peak RSS: writer {rss:.0f} MB (before the import {base:.0f} MB), reader worker"
+                f" {worker_rss:.0f} MB; CPU: writer {cpu:.1f} s, worker {worker_cpu:.1f} s;"
+                f" created {created:,.0f}, rejected {runs[0]['rejected']:,.0f}"
             )
 
 

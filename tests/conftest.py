@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from safepassage import migrate
-from safepassage.api.app import create_app
+from safepassage.app import create_app
 from safepassage.bootstrap import Container, bootstrap
 from safepassage.config import Settings
 from safepassage.db import Base

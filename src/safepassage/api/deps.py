@@ -8,14 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from safepassage import sessions
 from safepassage.bootstrap import Container
 from safepassage.security import services as security
 from safepassage.security.policy import Actor, Permission, require
 from safepassage.shared.errors import Unauthenticated
-from safepassage.shared.ids import parse_id
 from safepassage.uow import UnitOfWork
-
-SESSION_USER = "user_id"
 
 
 def get_container(request: Request) -> Container:
@@ -41,11 +39,9 @@ def current_actor(request: Request, container: ContainerDep) -> Actor:
         if actor is None:
             raise Unauthenticated("the token is unknown, expired or revoked")
         return actor
-    user_id = parse_id(request.session.get(SESSION_USER, "")) if "session" in request.scope else None
-    if user_id is not None:
-        actor = security.actor_for_user_id(container.uow(), user_id)
-        if actor is not None:
-            return actor
+    actor = sessions.session_actor(request.session, container) if "session" in request.scope else None
+    if actor is not None:
+        return actor
     raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
 
 

@@ -96,7 +96,7 @@ def serve(
     """Serve the web app and the API."""
     import uvicorn
 
-    from safepassage.api.app import create_app
+    from safepassage.app import create_app
 
     container = _container()
     if migrate.is_empty(container.engine):

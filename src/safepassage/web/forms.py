@@ -8,6 +8,7 @@ they concern in the form (whose block numbers differ when blank blocks were skip
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,8 @@ from starlette.datastructures import FormData
 from safepassage.registry import schemas
 from safepassage.registry.codes import ConsentPurpose, NamePart, Relationship
 from safepassage.shared.errors import FieldProblem
-from safepassage.web.labels import Gettext, N_
+from safepassage.shared.reference import normalise_phone
+from safepassage.web.labels import N_, Gettext
 
 MAX_MEMBERS = 40
 BLANK_BLOCKS = 3
@@ -43,8 +45,13 @@ CHOICE_FIELDS = (
     "consent.evacuation",
 )
 FLAG_FIELDS = ("birth_date.estimated",)
-CONSENTS = {"consent.registration": ConsentPurpose.REGISTRATION, "consent.evacuation": ConsentPurpose.EVACUATION}
+CONSENTS = {
+    "consent.registration": ConsentPurpose.REGISTRATION,
+    "consent.evacuation": ConsentPurpose.EVACUATION,
+}
 HOUSEHOLD_FIELDS = ("site_id", "category", "intention")
+# Member fields next to which the form shows problems.
+SHOWN = frozenset({*TEXT_FIELDS, *CHOICE_FIELDS, "needs", "consent"})
 
 _MEMBER_FIELD = re.compile(r"^members\.(\d{1,3})\.([a-z_.]+)$")
 _SEPARATORS = re.compile(r"[,;،؛\n]+")
@@ -140,8 +147,9 @@ class HouseholdForm:
         while len(members) < BLANK_BLOCKS:
             members.append(MemberBlock(max((m.index for m in members), default=-1) + 1))
         text = {key: str(form.get(key) or "") for key in HOUSEHOLD_FIELDS}
-        return cls(site_id=text["site_id"], category=text["category"], intention=text["intention"],
-                   members=members)
+        return cls(
+            site_id=text["site_id"], category=text["category"], intention=text["intention"], members=members
+        )
 
     def filled(self) -> list[MemberBlock]:
         return [m for m in self.members if not m.is_blank()]
@@ -184,7 +192,11 @@ class HouseholdForm:
         name = rest[0]
         if name == "documents":
             sub = rest[2] if len(rest) > 2 else "number"
-            name = f"document.{sub}" if sub in ("type", "number", "issuing_country", "expiry_date") else "document.number"
+            name = (
+                f"document.{sub}"
+                if sub in ("type", "number", "issuing_country", "expiry_date")
+                else "document.number"
+            )
         elif name == "other_spellings":
             part = self._spelling_part(position, rest)
             name = f"other.{part}"
@@ -192,6 +204,10 @@ class HouseholdForm:
             name = "consent"
         elif name == "phones":
             name = "phone"
+        elif name == "birth_date":
+            name = "birth_date.value"
+        if name not in SHOWN:
+            return f"members.{block}"  # shown at the top of the member's block
         return f"members.{block}.{name}"
 
     def _spelling_part(self, position: int, rest: list[str]) -> str:
@@ -220,10 +236,31 @@ class HouseholdForm:
         for problem in problems:
             self.add_problem(problem.field, "domain", problem.reason, gettext)
 
+    @property
+    def has_problems(self) -> bool:
+        return bool(self.errors or self.general)
+
+    def precheck(self, *, today: dt.date, phone_region: str, gettext: Gettext) -> None:
+        """Find, for every member at once, what the service would report one member at a time: birth
+        dates and phones are read with the very parsers the service uses (no rule of the page's own)."""
+        for position, block in enumerate(self.filled()):
+            data = block.payload()
+            try:
+                schemas.BirthDateInput.model_validate(data["birth_date"]).parse(today=today)
+            except ValidationError:
+                pass  # a malformed field: the command's validation reports it
+            except ValueError as exc:
+                self.add_problem(f"members.{position}.birth_date", "domain", str(exc), gettext)
+            for i, phone in enumerate(data["phones"]):
+                try:
+                    normalise_phone(phone, phone_region)
+                except ValueError as exc:
+                    self.add_problem(f"members.{position}.phones.{i}", "domain", str(exc), gettext)
+
 
 _PLAIN = {"missing", "string_too_short", "string_too_long", "enum", "uuid_parsing", "uuid_type"}
 _BY_FIELD: dict[str, str] = {
-    "birth_date": N_("Not a possible birth date: type YYYY, YYYY-MM or YYYY-MM-DD."),
+    "birth_date.value": N_("Not a possible birth date: type YYYY, YYYY-MM or YYYY-MM-DD."),
     "nationalities": N_("Not a country we know: type a code such as SY or RU, or its name."),
     "document.issuing_country": N_("Not a country we know: type a code such as SY or RU, or its name."),
     "languages": N_("Not a language we know: type a code such as ar or ru, or its name."),

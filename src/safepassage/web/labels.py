@@ -30,7 +30,7 @@ from safepassage.shared.text import Script
 Gettext = Callable[[str], str]
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+def N_(message: str) -> str:
     return message
 
 
@@ -64,7 +64,7 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         EvacuationCategory.FAMILY_OF_CITIZEN: N_("family of a citizen"),
         EvacuationCategory.AT_RISK_NATIONAL: N_("national at risk"),
         EvacuationCategory.STAFF: N_("staff"),
-        EvacuationCategory.OTHER: N_("other"),
+        EvacuationCategory.OTHER: N_("other category"),
     },
     Intention: {
         Intention.LEAVE_NOW: N_("leave now"),
@@ -162,13 +162,31 @@ KINDS: dict[str, type[StrEnum]] = {
 ACTIONS: dict[str, str] = {"create": N_("created"), "update": N_("changed"), "delete": N_("removed")}
 
 
+# What a change-history row is about (the table it was recorded for).
+ENTITIES: dict[str, str] = {
+    "sites": N_("site"),
+    "households": N_("household"),
+    "persons": N_("person"),
+    "person_names": N_("name"),
+    "documents": N_("document"),
+    "phones": N_("phone"),
+    "person_needs": N_("specific need"),
+    "intention_statements": N_("intention"),
+    "consent_records": N_("consent"),
+    "protection_attributes": N_("protection data"),
+    "site_stays": N_("stay at a site"),
+}
+
+
 def label(gettext: Gettext, value: object, kind: str | None = None) -> str:
     """The label of a code in the page's language: ``label(_, Sex.FEMALE)``, ``label(_, "female", "sex")``.
     A value with no label is shown as it is (never an error on a page)."""
     if value is None or value == "":
         return ""
     enum_cls = KINDS.get(kind) if kind else type(value)
-    messages = LABELS.get(enum_cls, {}) if enum_cls is not None else {}
+    messages = (
+        LABELS.get(enum_cls, {}) if isinstance(enum_cls, type) and issubclass(enum_cls, StrEnum) else {}
+    )
     message = messages.get(str(value))
     return gettext(message) if message else str(value)
 
@@ -180,6 +198,11 @@ def options(gettext: Gettext, kind: str) -> list[tuple[str, str]]:
 
 def action(gettext: Gettext, value: str) -> str:
     message = ACTIONS.get(value)
+    return gettext(message) if message else value
+
+
+def entity(gettext: Gettext, value: str) -> str:
+    message = ENTITIES.get(value)
     return gettext(message) if message else value
 
 

@@ -56,8 +56,9 @@ def login(request: Request, form: FormDep, _: Anyone) -> Response:
     if username and password:
         actor = security.authenticate(get_container(request).uow(), username, password)
     if actor is None:
-        return render(request, "login.html", status=401, here="/login", next=target, username=username,
-                      failed=True)
+        return render(
+            request, "login.html", status=401, here="/login", next=target, username=username, failed=True
+        )
     start_session(request, actor)
     return redirect(target)
 

@@ -78,17 +78,27 @@ class SearchFilters:
 @router.get("/persons")
 def search(request: Request, actor: Reader) -> Response:
     qp = request.query_params
-    filters = SearchFilters(**{key: (qp.get(key) or "").strip()[:200] for key in SearchFilters.__dataclass_fields__})
+    filters = SearchFilters(
+        **{key: (qp.get(key) or "").strip()[:200] for key in SearchFilters.__dataclass_fields__}
+    )
     container = get_container(request)
     uow = container.uow()
     cursor = qp.get("cursor") or None
-    page = queries.list_persons(uow, filters.to_filter(), actor=actor, cursor=cursor,
-                                limit=container.settings.page_size)
+    page = queries.list_persons(
+        uow, filters.to_filter(), actor=actor, cursor=cursor, limit=container.settings.page_size
+    )
     base = filters.params()
     next_url = f"/persons?{urlencode([*base, ('cursor', page.next_cursor)])}" if page.next_cursor else None
     first_url = f"/persons?{urlencode(base)}" if cursor else None
-    return render(request, "persons.html", page=page, filters=filters, sites=site_choices(sites_for(uow, actor)),
-                  next_url=next_url, first_url=first_url)
+    return render(
+        request,
+        "persons.html",
+        page=page,
+        filters=filters,
+        sites=site_choices(sites_for(uow, actor)),
+        next_url=next_url,
+        first_url=first_url,
+    )
 
 
 @router.get("/persons/{person_id}")
@@ -96,8 +106,9 @@ def person(person_id: uuid.UUID, request: Request, actor: Reader) -> Response:
     uow = get_container(request).uow()
     found = queries.get_person(uow, person_id, actor=actor)
     history = queries.history(uow, person_id, actor=actor) if actor.can(Permission.HISTORY_READ) else None
-    return render(request, "person.html", person=found, history=history,
-                  site_name=site_namer(sites_for(uow, actor)))
+    return render(
+        request, "person.html", person=found, history=history, site_name=site_namer(sites_for(uow, actor))
+    )
 
 
 @router.get("/sites")

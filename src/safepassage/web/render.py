@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safepassage import __version__
 from safepassage.security.policy import Permission
@@ -80,6 +81,7 @@ def environment(lang: str) -> Environment:
         label=functools.partial(labels.label, gettext),
         options=functools.partial(labels.options, gettext),
         action=functools.partial(labels.action, gettext),
+        entity=functools.partial(labels.entity, gettext),
         birth=functools.partial(labels.birth_date, gettext),
         short=short,
         P=Permission,
@@ -146,6 +148,9 @@ _STATUS: tuple[tuple[type[DomainError], int], ...] = (
 )
 
 
+_PAGES = frozenset({403, 404, 409, 413, 422})
+
+
 def error_status(exc: DomainError) -> int:
     return next((status for cls, status in _STATUS if isinstance(exc, cls)), 400)
 
@@ -157,7 +162,7 @@ def error_page(request: Request, status: int, *, detail: str | None = None) -> H
 class PageRoute(APIRoute):
     """Runs a page and turns what can go wrong into a page: the login form, 403, 404, 409, 422, 500."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:
@@ -174,6 +179,8 @@ class PageRoute(APIRoute):
                 return error_page(request, error_status(exc), detail=exc.message)
             except RequestValidationError:
                 return error_page(request, 404)
+            except StarletteHTTPException as exc:  # a form too large to read, say
+                return error_page(request, exc.status_code if exc.status_code in _PAGES else 400)
             except Exception:
                 reference = uuid.uuid4().hex[:12]
                 log.exception("unexpected error %s on %s %s", reference, request.method, request.url.path)

@@ -19,16 +19,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from safepassage import sessions
 from safepassage.bootstrap import Container
-from safepassage.security import services as security
 from safepassage.security.policy import Actor, Permission, require
-from safepassage.shared.ids import parse_id
+from safepassage.sessions import SESSION_CSRF, SESSION_LANG, SESSION_USER  # noqa: F401  (re-exported to the pages)
 
-# The same key as safepassage.api.deps.SESSION_USER: one sign-in serves the pages and the API.
-SESSION_USER = "user_id"
-SESSION_ISSUED = "issued"
-SESSION_CSRF = "csrf"
-SESSION_LANG = "lang"
 SESSION_FLASH = "flash"
 CSRF_FIELD = "csrf_token"
 MAX_FORM_FIELDS = 3000  # a household of 40 members has about 1,300 fields
@@ -50,37 +45,18 @@ def get_container(request: Request) -> Container:
 
 def signed_in_actor(request: Request) -> Actor | None:
     """The actor of the session, or None when nobody is signed in or the session is over."""
-    user_id = parse_id(str(request.session.get(SESSION_USER, "")))
-    if user_id is None:
-        return None
-    container = get_container(request)
-    issued = request.session.get(SESSION_ISSUED)
-    age = container.clock.now().timestamp() - issued if isinstance(issued, int | float) else None
-    if age is None or age > container.settings.session_max_age_seconds or age < -300:
-        end_session(request)
-        return None
-    return security.actor_for_user_id(container.uow(), user_id)
+    return sessions.session_actor(request.session, get_container(request))
 
 
 def start_session(request: Request, actor: Actor) -> None:
-    """A fresh session for ``actor``: nothing of the anonymous one is kept but its language."""
-    lang = request.session.get(SESSION_LANG)
-    request.session.clear()
-    request.session[SESSION_USER] = str(actor.user_id)
-    request.session[SESSION_ISSUED] = int(get_container(request).clock.now().timestamp())
-    request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
-    if lang:
-        request.session[SESSION_LANG] = lang
+    sessions.start_session(request.session, get_container(request), actor)
 
 
 def end_session(request: Request) -> None:
-    lang = request.session.get(SESSION_LANG)
-    request.session.clear()
-    if lang:
-        request.session[SESSION_LANG] = lang
+    sessions.end_session(request.session)
 
 
-def Page(permission: Permission) -> Callable[[Request], Actor]:  # noqa: N802 - reads like a declaration
+def Page(permission: Permission) -> Callable[[Request], Actor]:
     """A page dependency: the signed-in actor, if their role grants ``permission``. Nobody signed in
     → the login page; a role without the permission → the 403 page."""
 
@@ -96,7 +72,7 @@ def Page(permission: Permission) -> Callable[[Request], Actor]:  # noqa: N802 - 
     return dependency
 
 
-def Public() -> Callable[[Request], Actor | None]:  # noqa: N802
+def Public() -> Callable[[Request], Actor | None]:
     """A page open to anyone (the login page); the actor, if someone is signed in, for the menu."""
 
     def dependency(request: Request) -> Actor | None:

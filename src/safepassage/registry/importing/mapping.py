@@ -8,6 +8,7 @@ HXL hashtags (https://hxlstandard.org) are read as a hashtag and a set of attrib
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "�
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+@functools.lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """A header or a code word as compared: no case, accents, diacritics or punctuation."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

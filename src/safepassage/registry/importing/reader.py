@@ -15,13 +15,15 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import os
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
-from safepassage.registry.importing.mapping import is_hxl_row
+from safepassage.registry.importing.mapping import REJECT_COLUMNS, is_hxl_row
 from safepassage.shared.errors import Invalid
 
 Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | None
@@ -179,7 +181,10 @@ def sniff_delimiter(lines: list[str]) -> str:
     """The delimiter that splits the first lines into the most, and most regular, columns."""
     best, best_score = ",", (0, 0.0)
     for delimiter in DELIMITERS:
-        rows = [r for r in csv.reader(lines, delimiter=delimiter) if any(c.strip() for c in r)]
+        try:
+            rows = [r for r in csv.reader(lines, delimiter=delimiter) if any(c.strip() for c in r)]
+        except csv.Error:
+            continue
         if not rows:
             continue
         width = len(rows[0])
@@ -204,7 +209,7 @@ def _open_csv(path: Path, is_header: Callable[[list[str], list[str] | None], boo
     with path.open("r", encoding=encoding, errors="replace", newline="") as text:
         sample_lines: list[str] = []
         for _ in range(50):
-            line = text.readline()
+            line = text.readline(1 << 16)
             if not line:
                 break
             sample_lines.append(line)
@@ -359,9 +364,54 @@ def _with_header(
     )
 
 
-def decode_check(text: str) -> bool:
-    """True when a cell survived decoding (no replacement character)."""
-    return "\ufffd" not in text
+# -- the rejects file ----------------------------------------------------------------------------------
 
 
-__all__ = ["BrokenRow", "Cell", "Table", "cell_text", "detect_encoding", "open_table"]
+class RejectsFile:
+    """The rejected rows with their original columns plus _row, _field and _reason: UTF-8 with a BOM
+    (so Excel shows Arabic and Cyrillic), written beside the final path and moved there at the end."""
+
+    def __init__(self, path: Path, headers: list[str], hxl: list[str] | None, delimiter: str) -> None:
+        self.path = path
+        self.part = path.with_name(path.name + ".part")
+        self.headers = headers
+        self.hxl = hxl
+        self.keep = [i for i, h in enumerate(headers) if h not in REJECT_COLUMNS]
+        self.delimiter = delimiter
+        self.count = 0
+        self._handle: TextIO | None = None
+        self._writer: Any = None
+
+    def _open(self) -> Any:
+        self.part.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.part.open("w", encoding="utf-8-sig", newline="")
+        writer = csv.writer(self._handle, delimiter=self.delimiter)
+        writer.writerow([self.headers[i] for i in self.keep] + list(REJECT_COLUMNS))
+        if self.hxl is not None:
+            writer.writerow([self.hxl[i] if i < len(self.hxl) else "" for i in self.keep] + ["", "", ""])
+        self._writer = writer
+        return writer
+
+    def write(self, number: int, cells: Sequence[str], fields: list[str], reasons: list[str]) -> None:
+        """One rejected row: ``reasons`` are sentences about ``fields`` (columns as in the file)."""
+        writer = self._writer or self._open()
+        values = [cells[i] if i < len(cells) else "" for i in self.keep]
+        stray = list(cells[len(self.headers) :])  # cells beyond the header stay with their row
+        field_text = " | ".join(dict.fromkeys(f for f in fields if f))
+        reason_text = " | ".join(f"{f}: {r}" if f else r for f, r in zip(fields, reasons, strict=True))
+        writer.writerow([*values, number, field_text, reason_text, *stray])
+        self.count += 1
+
+    def close(self) -> Path | None:
+        """Move the file in place; None when no row was rejected (nothing is written then)."""
+        if self._handle is None:
+            return None
+        self._handle.close()
+        os.replace(self.part, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self.part.unlink(missing_ok=True)
+            self._handle = None

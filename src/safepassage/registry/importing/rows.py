@@ -34,14 +34,19 @@ from safepassage.registry.importing.mapping import ColumnMap, fold
 from safepassage.registry.importing.reader import BrokenRow, Cell, cell_text
 from safepassage.shared.dates import DatePrecision, PartialDate
 from safepassage.shared.reference import normalise_country, normalise_phone
+from safepassage.shared.text import name_keys, name_tokens
 
 _SPLIT = re.compile(r"\s*[;,|/]\s*")
 _SPLIT_NAMES = re.compile(r"\s*[;|]\s*")
-_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_NUMBER = re.compile(r"^\d{3,7}(?:\.\d+)?$")  # a year or an Excel day number, not 05.2014
 _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?[eE]\+?\d+$")
 _MIDNIGHT = re.compile(r"[ T]00:00(?::00(?:\.0+)?)?$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_REF = 80
+LONG_NAME = 60  # names longer than this have their search keys checked
+MAX_NAME = 200
+NAME_FIELDS = ("given_name", "father_name", "grandfather_name", "family_name")
+MEMO_SIZE = 32_768
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +72,7 @@ class ImportRecord:
     household_ref: str | None
     source_id: str | None
     site_code: str | None
-    fingerprint: str
+    fingerprint: str  # sha256 of the mapped values; only for rows without a source id
 
 
 class Rejected(ValueError):
@@ -83,9 +88,13 @@ class RowReader:
         self.today = today
         self.now = now
         self.scalar = {name: cols[0] for name, cols in columns.fields.items()}
+        self.indexes = {name: [c.index for c in cols] for name, cols in columns.fields.items()}
+        self.order = {c.header: c.index for cols in columns.fields.values() for c in cols}
+        self.spelling_parts = [p for p in NamePart if f"other_{p.value}" in columns.fields]
         self.mapped = sorted({c.index for cols in columns.fields.values() for c in cols})
         self.implied_document = columns.implied_document_type
         self.defaulted_method = 0  # consents recorded as verbal because no method was given
+        self._memo: dict[tuple[Any, ...], tuple[Any, str | None]] = {}
 
     def __call__(self, number: int, cells: Sequence[Cell]) -> ImportRecord | list[RowProblem] | None:
         """The record, the problems, or None for an empty row."""
@@ -95,6 +104,19 @@ class RowReader:
         if not any(t.strip() for t in texts):
             return None
         return _Row(self, number, cells, texts).read()
+
+    def remember(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> tuple[Any, str | None]:
+        """(value, None) or (None, reason): parsed once per distinct cell value, as values repeat."""
+        if key in self._memo:
+            return self._memo[key]
+        try:
+            outcome: tuple[Any, str | None] = (compute(), None)
+        except (Rejected, ValueError) as exc:
+            outcome = (None, str(exc))
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.clear()
+        self._memo[key] = outcome
+        return outcome
 
     def fingerprint(self, texts: Sequence[str]) -> str:
         parts = []
@@ -127,10 +149,15 @@ class _Row:
         return self.texts[column.index].strip()
 
     def values(self, name: str, split: re.Pattern[str] = _SPLIT) -> list[str]:
+        indexes = self.r.indexes.get(name)
+        if not indexes:
+            return []
         found: list[str] = []
-        for column in self.r.columns.fields.get(name, ()):
-            if column.index < len(self.texts) and self.texts[column.index].strip():
-                found.extend(v for v in split.split(self.texts[column.index].strip()) if v)
+        texts = self.texts
+        for index in indexes:
+            text = texts[index].strip() if index < len(texts) else ""
+            if text:
+                found.extend(v for v in split.split(text) if v)
         return found
 
     def problem(self, name: str, reason: str, value: str | None = None) -> None:
@@ -144,11 +171,10 @@ class _Row:
         value = self.text(name)
         if not value:
             return None
-        try:
-            return parser(value)
-        except (Rejected, ValueError) as exc:
-            self.problem(name, str(exc))
-            return None
+        result, reason = self.r.remember((name, value), lambda: parser(value))
+        if reason is not None:
+            self.problem(name, reason)
+        return result
 
     # -- the row -----------------------------------------------------------------------------------
     def read(self) -> ImportRecord | list[RowProblem]:
@@ -189,10 +215,11 @@ class _Row:
             "relationship_to_head": relationship or Relationship.HEAD,
             "consents": self.consents(),
         }
+        self.check_keys(data)
         household = self.reference("household")
         source_id = self.reference("source_id")
         if self.problems:
-            return self.problems
+            return sorted(self.problems, key=lambda p: self.r.order.get(p.field, -1))
         try:
             person = schemas.PersonCreate.model_validate(data)
         except ValidationError as exc:
@@ -206,8 +233,22 @@ class _Row:
             household_ref=household,
             source_id=source_id,
             site_code=self.text("site") or None,
-            fingerprint=self.r.fingerprint(self.texts),
+            fingerprint="" if source_id else self.r.fingerprint(self.texts),
         )
+
+    def check_keys(self, data: dict[str, Any]) -> None:
+        """Long names: their search keys must fit their columns (latin and skeleton 200, a token 80)."""
+        for name, text in [(n, data[n]) for n in NAME_FIELDS] + [("other_spellings", s["text"]) for s in
+                                                                 data["other_spellings"]]:  # fmt: skip
+            if not text or not LONG_NAME < len(text) <= MAX_NAME:  # longer ones are refused anyway
+                continue
+            keys = name_keys(text)
+            if (
+                len(keys.latin) > 200
+                or len(keys.skeleton) > 200
+                or any(len(t) > 80 for t in name_tokens(text))
+            ):
+                self.problem(name, "is too long to be searched: shorten it, or split it into its parts")
 
     def reference(self, name: str) -> str | None:
         value = " ".join(self.text(name).split())
@@ -219,10 +260,11 @@ class _Row:
     def listed(self, name: str, parser: Callable[[str], Any]) -> list[Any]:
         result = []
         for value in self.values(name):
-            try:
-                result.append(parser(value))
-            except (Rejected, ValueError) as exc:
-                self.problem(name, str(exc))
+            parsed, reason = self.r.remember((name, value), lambda: parser(value))  # noqa: B023
+            if reason is not None:
+                self.problem(name, reason)
+            else:
+                result.append(parsed)
         return list(dict.fromkeys(result))
 
     def phone(self, value: str) -> str:
@@ -239,7 +281,7 @@ class _Row:
             part, sep, text = value.partition(":")
             named = words.NAME_PARTS.get(fold(part)) if sep else None
             found.append({"part": named or NamePart.GIVEN, "text": text.strip() if named else value})
-        for part in NamePart:
+        for part in self.r.spelling_parts:
             for value in self.values(f"other_{part.value}", _SPLIT_NAMES):
                 found.append({"part": part, "text": value})
         return found
@@ -248,13 +290,17 @@ class _Row:
         precision = self.parse("birth_date_precision", words.precision)
         estimated = self.parse("birth_date_estimated", words.yes_no) or False
         raw = self.raw("birth_date")
-        try:
-            return PartialDate.parse(
-                date_text(raw), precision=precision, estimated=bool(estimated), today=self.r.today
-            )
-        except ValueError as exc:
-            self.problem("birth_date", str(exc))
+        today = self.r.today
+        value, reason = self.r.remember(
+            ("birth_date", raw, precision, estimated),
+            lambda: PartialDate.parse(
+                date_text(raw), precision=precision, estimated=bool(estimated), today=today
+            ),
+        )
+        if reason is not None:
+            self.problem("birth_date", reason)
             return PartialDate()
+        return value  # type: ignore[no-any-return]
 
     def full_date(self, name: str) -> dt.date | None:
         raw = self.raw(name)
@@ -275,7 +321,11 @@ class _Row:
         expiry = self.full_date("document_expiry")
         if not number:
             if doc_type or country or expiry:
-                self.problem("document_number", "is empty, but the row gives the document's other details")
+                self.problem(
+                    "document_number",
+                    "the document number is missing, but the row gives the document's type, country "
+                    "or expiry",
+                )
             return []
         kind = doc_type or self.r.implied_document or DocumentType.OTHER
         return [{"type": kind, "number": number, "issuing_country": country, "expiry_date": expiry}]
@@ -364,14 +414,14 @@ def date_text(value: Cell) -> str:
 
 
 def _serial_or_year(number: float) -> str:
-    """1990 is a year; 32874 is Excel's day count since 1899-12-30 (1990-01-01)."""
+    """1990 is a year; 32874 is Excel's day count since 1899-12-30 (1990-01-01). Below 100 a number
+    is no date of this century's people; the time of day (a fraction) is dropped."""
     whole = int(number)
     if number.is_integer() and 1000 <= whole <= 2200:
         return str(whole)
-    if not 1 <= whole <= 2958465 or whole == 60:
+    if not 100 <= whole <= 2958465:
         raise ValueError(f"'{number:g}' is neither a year nor an Excel date number")
-    base = _EXCEL_EPOCH if whole > 60 else _EXCEL_EPOCH + dt.timedelta(days=1)
-    return (base + dt.timedelta(days=whole)).isoformat()
+    return (_EXCEL_EPOCH + dt.timedelta(days=whole)).isoformat()
 
 
 __all__ = ["ImportRecord", "RowProblem", "RowReader", "date_text"]

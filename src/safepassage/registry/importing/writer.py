@@ -1,33 +1,36 @@
-"""Bulk persistence: one transaction per batch of validated rows, SQLAlchemy Core executemany.
+"""Bulk persistence: one transaction per batch of validated rows.
 
 The ORM unit of work per row is far too slow for a million rows, so this writes the same rows the
 services would (``registry.services._build_person``), derived the same way (``registry.naming``,
 ``shared.reference``, ``Person.set_birth_date``), plus one ``change_records`` row per created person
 and household, since the history listener only sees ORM flushes.
+
+Two halves: ``RowFactory`` turns a validated row into the database rows of one person, already in
+the database's form (the column types' own bind processing applied); it needs no connection, so it
+can run in a worker process. ``BatchWriter`` decides, per batch, what is new (source keys), which
+household each person joins and whether a head is a second one, and writes: ``executemany`` on
+SQLite, ``COPY`` on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import JSON, Connection, Date, Dialect, String, Table, insert, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from safepassage.db import UTCDateTime
 from safepassage.history import ChangeRecord
-from safepassage.registry.codes import (
-    EvacuationCategory,
-    HouseholdStatus,
-    Intention,
-    NamePart,
-    Relationship,
-)
-from safepassage.registry.importing.rows import ImportRecord, RowProblem
+from safepassage.registry.codes import EvacuationCategory, HouseholdStatus, Intention, NamePart, Relationship
+from safepassage.registry.importing.rows import ImportRecord
 from safepassage.registry.models import (
     ConsentRecord,
     Document,
@@ -48,9 +51,14 @@ from safepassage.shared.text import name_tokens
 from safepassage.uow import UnitOfWork
 
 ADULT_AGE = 18
-MAX_WARNINGS = 200
-_TABLES: tuple[Table, ...] = tuple(
-    model.__table__  # type: ignore[misc]
+KEY_LENGTH = 200  # persons.source_key, households.source_key
+ANALYSE_EVERY = 5000
+SQLITE_CACHE_KIB = 65536
+SQLITE_CHECKPOINT_PAGES = 10000
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's code, raised by COPY outside SQLAlchemy's wrapping
+
+TABLES: dict[str, Table] = {
+    model.__tablename__: model.__table__  # type: ignore[misc]
     for model in (
         Household,
         Person,
@@ -63,16 +71,15 @@ _TABLES: tuple[Table, ...] = tuple(
         ConsentRecord,
         ChangeRecord,
     )
-)
-_CHANGES: Table = ChangeRecord.__table__  # type: ignore[assignment]
+}
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=32_768)
 def _spell(part: NamePart, text: str, position: int, is_primary: bool) -> SpelledName:
     return spell(part, text, position=position, is_primary=is_primary)
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=32_768)
 def _tokens(text: str) -> tuple[str, ...]:
     return tuple(t for t in name_tokens(text) if t)
 
@@ -109,219 +116,137 @@ def tokens_cached(names: list[SpelledName]) -> set[str]:
     return tokens
 
 
-@dataclass
-class BatchResult:
-    persons_created: int = 0
-    households_created: int = 0
-    already_imported: int = 0
-    rejected: list[tuple[ImportRecord, list[RowProblem]]] = field(default_factory=list)
+def person_key(source: str, source_id: str | None, fingerprint: str) -> str:
+    """``{source}:{source_id}``, else ``{source}:{sha256 of the row}``; a key too long for the
+    column (200) names the source id by its sha256."""
+    key = f"{source}:{source_id or fingerprint}"
+    return key if len(key) <= KEY_LENGTH else f"{source}:#{_sha256(source_id or fingerprint)}"
+
+
+def household_key(source: str, ref: str) -> str:
+    key = f"{source}:hh:{ref}"
+    return key if len(key) <= KEY_LENGTH else f"{source}:hh:#{_sha256(ref)}"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def dialect_of(name: str, driver: str) -> Dialect:
+    """A dialect object (no connection) for the bind processing of ``name+driver``."""
+    dialect: Dialect = make_url(f"{name}+{driver}://").get_dialect()()
+    return dialect
+
+
+class Columns:
+    """One table's columns in order, with each column type's bind processing for ``dialect``."""
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self.table = table
+        self.names = [c.key for c in table.columns]
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.processors: list[Callable[[Any], Any] | None] = []
+        for column in table.columns:
+            process: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None and isinstance(column.type, String | Date | UTCDateTime):
+                process = functools.lru_cache(maxsize=4096)(process)  # codes, dates: they repeat
+            elif process is not None and isinstance(column.type, JSON):
+                process = _list_cache(process)  # ["SY"], ["ara"]
+            self.processors.append(process)
+        self.pairs = list(zip(self.names, self.processors, strict=True))
+
+    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """The values in column order and in the database's form."""
+        out = []
+        for name, process in self.pairs:
+            value = values[name]
+            out.append(value if process is None or value is None else process(value))
+        return tuple(out)
+
+    def value(self, name: str, value: Any) -> Any:
+        process = self.processors[self.index[name]]
+        return value if process is None or value is None else process(value)
+
+
+def _list_cache(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    @functools.lru_cache(maxsize=4096)
+    def cached(value: tuple[Any, ...]) -> Any:
+        return process(list(value))
+
+    return lambda value: cached(tuple(value))
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One person's rows, ready to write but for the household (decided per batch)."""
+
+    row_number: int
+    key: str
+    household_ref: str | None
+    is_head: bool
+    site_code: str | None
+    cells: list[str] | None  # only when the writer may still reject the row (a head, a site code)
+    person: list[Any]  # the persons row; household_id (and site_id, for a site code) filled in later
+    person_text_id: str
+    children: list[tuple[str, tuple[Any, ...]]]
 
 
 @dataclass
-class _Household:
-    id: uuid.UUID
-    has_head: bool
+class FactoryCounts:
+    no_relationship: int = 0  # household rows without a relationship: recorded as other_relative
+    no_household_relationship: int = 0  # rows with a relationship but no household: heads of their own
 
 
-@dataclass
-class _Rows:
-    tables: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {t.name: [] for t in _TABLES})
-
-    def add(self, table: str, row: dict[str, Any]) -> None:
-        self.tables[table].append(row)
-
-
-class BatchWriter:
-    """Writes batches for one import: one source, one default site, one actor."""
+class RowFactory:
+    """Validated rows → database rows. Pure: no connection, so it also runs in a worker process."""
 
     def __init__(
         self,
-        uow: UnitOfWork,
+        dialect: Dialect,
         *,
-        actor: str,
-        batch_id: uuid.UUID,
         source: str,
         site_id: uuid.UUID,
-        field_names: dict[str, str],
+        actor: str,
+        now: dt.datetime,
     ) -> None:
-        self.uow = uow
-        self.actor = actor
-        self.batch_id = str(batch_id)
+        self.cols = {name: Columns(table, dialect) for name, table in TABLES.items()}
         self.source = source
-        self.site_id = site_id
-        self.headers = field_names  # field → the column header, for problems found here
-        self.sites: dict[str, uuid.UUID | None] = {}
-        self.warnings: list[str] = []
-        self.warning_count = 0
-        self.no_household_relationship = 0
-        self.no_relationship = 0
+        self.site = self.cols["persons"].value("site_id", site_id)
+        self.actor = actor
+        self.now = now
+        self.today = now.date()
+        self.counts = FactoryCounts()
 
-    # -- keys ----------------------------------------------------------------------------------------
-    def person_key(self, record: ImportRecord) -> str:
-        if record.source_id:
-            return f"{self.source}:{record.source_id}"
-        return f"{self.source}:{record.fingerprint}"
+    def key(self, record: ImportRecord) -> str:
+        return person_key(self.source, record.source_id, record.fingerprint)
 
-    def household_key(self, ref: str) -> str:
-        return f"{self.source}:hh:{ref}"
-
-    def warn(self, text: str) -> None:
-        self.warning_count += 1
-        if len(self.warnings) < MAX_WARNINGS:
-            self.warnings.append(text)
-
-    # -- a batch ------------------------------------------------------------------------------------
-    def write(self, records: list[ImportRecord]) -> BatchResult:
-        """Write one batch in one transaction; a unique-key race with another import is retried once."""
-        try:
-            return self._write(records)
-        except IntegrityError:
-            self.uow.rollback()
-            return self._write(records)
-
-    def _write(self, records: list[ImportRecord]) -> BatchResult:
-        conn = self.uow.session.connection()
-        result = BatchResult()
-        keys = [self.person_key(r) for r in records]
-        existing = _existing_keys(conn, keys)
-        households = _households(
-            conn, {self.household_key(r.household_ref) for r in records if r.household_ref}
-        )
-        now = self.uow.now()
-        txn = self.uow.session.info["transaction_id"]
-        rows = _Rows()
-        seen: set[str] = set()
-        for record, key in zip(records, keys, strict=True):
-            if key in existing or key in seen:
-                result.already_imported += 1
-                continue
-            problems = self._place(record, households)
-            site_id = self._site(record, problems)
-            if problems:
-                result.rejected.append((record, problems))
-                continue
-            seen.add(key)
-            household_id, created = self._household(record, households, site_id, now, txn, rows)
-            result.households_created += created
-            self._person(record, key, household_id, site_id, now, txn, rows)
-            result.persons_created += 1
-        for table in _TABLES:
-            if rows.tables[table.name]:
-                conn.execute(insert(table), rows.tables[table.name])
-        self.uow.commit()
-        return result
-
-    def _place(self, record: ImportRecord, households: dict[str, _Household]) -> list[RowProblem]:
-        """The person's relationship within the household; a second head is a problem."""
-        person = record.person
+    def relationship(self, record: ImportRecord) -> Relationship:
+        """Within its household; a row without a household heads one of its own."""
+        stated = record.person.relationship_to_head
         if not record.household_ref:
-            if record.relationship_stated and person.relationship_to_head != Relationship.HEAD:
-                self.no_household_relationship += 1
-            person.relationship_to_head = Relationship.HEAD
-            return []
+            if record.relationship_stated and stated != Relationship.HEAD:
+                self.counts.no_household_relationship += 1
+            return Relationship.HEAD
         if not record.relationship_stated:
-            self.no_relationship += 1
-            person.relationship_to_head = Relationship.OTHER_RELATIVE
-            return []
-        state = households.get(self.household_key(record.household_ref))
-        if person.relationship_to_head == Relationship.HEAD and state is not None and state.has_head:
-            header = self.headers.get("relationship", "relationship")
-            reason = (
-                f"household '{record.household_ref}' already has a head: "
-                "give this person's relationship to the head instead"
-            )
-            return [RowProblem(record.row_number, header, "head", reason)]
-        return []
+            self.counts.no_relationship += 1
+            return Relationship.OTHER_RELATIVE
+        return stated
 
-    def _site(self, record: ImportRecord, problems: list[RowProblem]) -> uuid.UUID:
-        if not record.site_code:
-            return self.site_id
-        code = record.site_code
-        if code not in self.sites:
-            conn = self.uow.session.connection()
-            self.sites[code] = conn.scalar(select(Site.id).where(Site.code == code))
-        found = self.sites[code]
-        if found is None:
-            header = self.headers.get("site", "site")
-            problems.append(
-                RowProblem(record.row_number, header, code, f"there is no site with code '{code}'")
-            )
-            return self.site_id
-        return found
-
-    def _household(
-        self,
-        record: ImportRecord,
-        households: dict[str, _Household],
-        site_id: uuid.UUID,
-        now: dt.datetime,
-        txn: uuid.UUID,
-        rows: _Rows,
-    ) -> tuple[uuid.UUID, int]:
-        key = self.household_key(record.household_ref) if record.household_ref else None
-        is_head = record.person.relationship_to_head == Relationship.HEAD
-        state = households.get(key) if key else None
-        if state is not None:
-            state.has_head = state.has_head or is_head
-            return state.id, 0
-        hid = new_id()
-        if key is not None:
-            households[key] = _Household(hid, is_head)
-        rows.add(
-            "households",
-            {
-                "id": hid,
-                "site_id": site_id,
-                "status": HouseholdStatus.ACTIVE.value,
-                "merged_into_id": None,
-                "source_key": key,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        rows.add("change_records", self._change("households", hid, now, txn, key))
-        return hid, 1
-
-    def _change(
-        self, entity: str, entity_id: uuid.UUID, now: dt.datetime, txn: uuid.UUID, key: str | None
-    ) -> dict[str, Any]:
-        value = {"import_batch": self.batch_id, "source_key": key}
-        return {
-            "id": new_id(),
-            "at": now,
-            "actor": self.actor,
-            "action": "create",
-            "entity": entity,
-            "entity_id": str(entity_id),
-            "subject_id": entity_id,
-            "field": None,
-            "old_value": None,
-            "new_value": json.dumps(value, ensure_ascii=False, sort_keys=True),
-            "transaction_id": txn,
-        }
-
-    def _person(
-        self,
-        record: ImportRecord,
-        key: str,
-        household_id: uuid.UUID,
-        site_id: uuid.UUID,
-        now: dt.datetime,
-        txn: uuid.UUID,
-        rows: _Rows,
-    ) -> None:
+    def prepare(self, record: ImportRecord) -> Prepared:
         cmd = record.person
+        cols = self.cols
         pid = new_id()
+        ident = cols["persons"].value("id", pid)
         birth = record.birth
-        intention = cmd.intention or Intention.UNDECIDED
-        today = now.date()
-        rows.add(
-            "persons",
+        intention = (cmd.intention or Intention.UNDECIDED).value
+        relationship = self.relationship(record)
+        now, today, actor = self.now, self.today, self.actor
+        person = cols["persons"].row(
             {
                 "id": pid,
-                "household_id": household_id,
-                "relationship_to_head": cmd.relationship_to_head.value,
-                "site_id": site_id,
+                "household_id": None,
+                "relationship_to_head": relationship.value,
+                "site_id": None,
                 "sex": cmd.sex.value,
                 "birth_year": birth.year,
                 "birth_month": birth.month,
@@ -329,16 +254,16 @@ class BatchWriter:
                 "birth_precision": birth.precision.value,
                 "birth_estimated": birth.estimated,
                 "place_of_birth": cmd.place_of_birth,
-                "nationalities": list(cmd.nationalities),
-                "languages": list(cmd.languages),
+                "nationalities": cmd.nationalities,
+                "languages": cmd.languages,
                 "category": (cmd.category or EvacuationCategory.OTHER).value,
-                "intention": intention.value,
+                "intention": intention,
                 "intention_date": today,
                 "merged_into_id": None,
-                "source_key": key,
+                "source_key": self.key(record),
                 "created_at": now,
                 "updated_at": now,
-            },
+            }
         )
         names = spelled_names_cached(
             {
@@ -349,154 +274,225 @@ class BatchWriter:
             },
             [(s.part, s.text) for s in cmd.other_spellings],
         )
+        children: list[tuple[str, tuple[Any, ...]]] = []
+        add = children.append
         for n in names:
-            rows.add(
-                "person_names",
-                {
-                    "id": new_id(),
-                    "person_id": pid,
-                    "part": n.part.value,
-                    "position": n.position,
-                    "text": n.text,
-                    "script": n.script,
-                    "is_primary": n.is_primary,
-                    "latin_key": n.latin_key,
-                    "skeleton_key": n.skeleton_key,
-                },
-            )
+            add(("person_names", cols["person_names"].row({
+                "id": new_id(), "person_id": pid, "part": n.part.value, "position": n.position,
+                "text": n.text, "script": n.script, "is_primary": n.is_primary, "latin_key": n.latin_key,
+                "skeleton_key": n.skeleton_key,
+            })))  # fmt: skip
         for token in sorted(tokens_cached(names)):
-            rows.add("name_tokens", {"person_id": pid, "token": token})
+            add(("name_tokens", (ident, token)))
         for d in cmd.documents:
-            rows.add(
-                "documents",
-                {
-                    "id": new_id(),
-                    "person_id": pid,
-                    "type": d.type.value,
-                    "number": d.number,
-                    "number_key": document_number_key(d.number),
-                    "issuing_country": d.issuing_country,
-                    "expiry_date": d.expiry_date,
-                },
-            )
+            add(("documents", cols["documents"].row({
+                "id": new_id(), "person_id": pid, "type": d.type.value, "number": d.number,
+                "number_key": document_number_key(d.number), "issuing_country": d.issuing_country,
+                "expiry_date": d.expiry_date,
+            })))  # fmt: skip
         for e164 in dict.fromkeys(cmd.phones):
-            rows.add("phones", {"id": new_id(), "person_id": pid, "e164": e164})
+            add(("phones", cols["phones"].row({"id": new_id(), "person_id": pid, "e164": e164})))
         for code in sorted(set(cmd.needs)):
-            rows.add("person_needs", {"person_id": pid, "code": code.value})
-        rows.add(
-            "intention_statements",
-            {
-                "id": new_id(),
-                "person_id": pid,
-                "intention": intention.value,
-                "stated_on": today,
-                "recorded_at": now,
-                "recorded_by": self.actor,
-            },
-        )
+            add(("person_needs", (ident, code.value)))
+        add(("intention_statements", cols["intention_statements"].row({
+            "id": new_id(), "person_id": pid, "intention": intention, "stated_on": today, "recorded_at": now,
+            "recorded_by": actor,
+        })))  # fmt: skip
         for c in cmd.consents:
-            rows.add(
-                "consent_records",
-                {
-                    "id": new_id(),
-                    "person_id": pid,
-                    "purpose": c.purpose.value,
-                    "partner": c.partner,
-                    "decision": c.decision.value,
-                    "method": c.method.value,
-                    "decided_at": c.decided_at or now,
-                    "recorded_at": now,
-                    "recorded_by": self.actor,
-                    "note": c.note,
-                },
-            )
-        rows.add("change_records", self._change("persons", pid, now, txn, key))
+            add(("consent_records", cols["consent_records"].row({
+                "id": new_id(), "person_id": pid, "purpose": c.purpose.value, "partner": c.partner,
+                "decision": c.decision.value, "method": c.method.value, "decided_at": c.decided_at or now,
+                "recorded_at": now, "recorded_by": actor, "note": c.note,
+            })))  # fmt: skip
+        is_head = relationship == Relationship.HEAD
+        at_risk = bool(record.site_code) or (is_head and bool(record.household_ref))
+        return Prepared(
+            row_number=record.row_number,
+            key=self.key(record),
+            household_ref=record.household_ref,
+            is_head=is_head,
+            site_code=record.site_code,
+            cells=record.cells if at_risk else None,
+            person=list(person),
+            person_text_id=str(pid),
+            children=children,
+        )
 
-    # -- heads ----------------------------------------------------------------------------------------
-    def settle_heads(self, today: dt.date) -> int:
-        """Give every household of this source that has no head one: its first adult member, else its
-        first member. Returns how many were settled; the warnings say which."""
+
+def change_value(batch_id: str, key: str | None) -> str:
+    """``json.dumps({"import_batch": ..., "source_key": ...}, sort_keys=True)``, cheaper per row."""
+    return f'{{"import_batch": "{batch_id}", "source_key": {json.dumps(key, ensure_ascii=False)}}}'
+
+
+def insert_rows(conn: Connection, columns: Columns, rows: list[tuple[Any, ...]]) -> None:
+    """Rows already in the database's form: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, columns.table.name, columns.names, rows)
+        return
+    compiled = insert(columns.table).compile(dialect=conn.dialect, column_keys=columns.names)
+    if compiled.positional and list(compiled.positiontup or []) == columns.names:
+        conn.exec_driver_sql(compiled.string, rows)
+    else:  # a named paramstyle
+        conn.exec_driver_sql(compiled.string, [dict(zip(columns.names, r, strict=True)) for r in rows])
+
+
+def _copy(conn: Connection, table: str, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL ``COPY ... FROM STDIN`` on the connection's own transaction."""
+    from psycopg import sql  # only on PostgreSQL
+
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    raw: Any = conn.connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+@dataclass
+class BatchResult:
+    persons_created: int = 0
+    households_created: int = 0
+    already_imported: int = 0
+    rejected: list[tuple[Prepared, str, str]] = field(default_factory=list)  # (row, field, reason)
+
+
+@dataclass
+class _Household:
+    id: Any  # in the database's form
+    has_head: bool
+
+
+class BatchWriter:
+    """Writes the batches of one import: one source, one default site, one actor."""
+
+    def __init__(
+        self, uow: UnitOfWork, dialect: Dialect, *, batch_id: uuid.UUID, actor: str, site_id: uuid.UUID
+    ):
+        self.uow = uow
+        self.cols = {name: Columns(table, dialect) for name, table in TABLES.items()}
+        self.batch_id = str(batch_id)
+        self.actor = actor
+        self.site_id = site_id
+        self.sites: dict[str, uuid.UUID | None] = {}
+        self.written = 0
+        self.analysed_at = 0
+        if dialect.name == "sqlite":  # per connection: a bigger page cache, fewer checkpoints
+            conn = uow.session.connection()
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
+
+    def write(self, batch: list[Prepared], *, source: str) -> BatchResult:
+        """Write one batch in one transaction; a unique-key race with another import is retried once."""
+        try:
+            return self._write(batch, source)
+        except Exception as exc:
+            if not isinstance(exc, IntegrityError) and getattr(exc, "sqlstate", None) != UNIQUE_VIOLATION:
+                raise
+            self.uow.rollback()
+            return self._write(batch, source)
+
+    def _write(self, batch: list[Prepared], source: str) -> BatchResult:
         conn = self.uow.session.connection()
-        prefix = f"{self.source}:hh:"
-        has_head = (
-            select(Person.id)
-            .where(Person.household_id == Household.id)
-            .where(Person.relationship_to_head == Relationship.HEAD.value)
-            .exists()
-        )
-        query = (
-            select(Household.id, Household.source_key)
-            .where(Household.source_key.startswith(prefix, autoescape=True))
-            .where(Household.status == HouseholdStatus.ACTIVE.value)
-            .where(~has_head)
-            .order_by(Household.id)
-            .limit(500)
-        )
-        settled = 0
+        result = BatchResult()
+        existing = _existing_keys(conn, [p.key for p in batch])
+        refs = {household_key(source, p.household_ref) for p in batch if p.household_ref}
+        households = _households(conn, refs, self.cols["households"])
         now = self.uow.now()
         txn = self.uow.session.info["transaction_id"]
-        after: uuid.UUID | None = None
-        while True:
-            page = conn.execute(query if after is None else query.where(Household.id > after)).all()
-            if not page:
-                break
-            after = page[-1].id
-            members: dict[uuid.UUID, list[Any]] = {}
-            for row in conn.execute(
-                select(
-                    Person.id, Person.household_id, Person.birth_year, Person.birth_month, Person.birth_day
+        tables: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
+        person_cols, seen = self.cols["persons"], set()
+        household_at, site_at = person_cols.index["household_id"], person_cols.index["site_id"]
+        for row in batch:
+            if row.key in existing or row.key in seen:
+                result.already_imported += 1
+                continue
+            site_id = self._site(row.site_code) if row.site_code else self.site_id
+            if site_id is None:
+                result.rejected.append((row, "site", f"there is no site with code '{row.site_code}'"))
+                continue
+            hh_key = household_key(source, row.household_ref) if row.household_ref else None
+            state = households.get(hh_key) if hh_key else None
+            if row.is_head and state is not None and state.has_head:
+                reason = (
+                    f"household '{row.household_ref}' already has a head: "
+                    "give this person's relationship to the head instead"
                 )
-                .where(Person.household_id.in_([h.id for h in page]))
-                .where(Person.merged_into_id.is_(None))
-                .order_by(Person.id)
-            ):
-                members.setdefault(row.household_id, []).append(row)
-            changes = []
-            for household in page:
-                people = members.get(household.id)
-                if not people:
-                    continue
-                head, adult = _first_adult(people, today)
-                conn.execute(
-                    update(Person)
-                    .where(Person.id == head.id)
-                    .values(relationship_to_head=Relationship.HEAD.value, updated_at=now)
-                )
-                changes.append(self._head_change(head.id, now, txn))
-                ref = (household.source_key or "")[len(prefix) :]
-                who = "the first adult" if adult else "no member is known to be an adult, so the first member"
-                self.warn(f"household {ref} had no head row; {who} was made head")
-                settled += 1
-            if changes:
-                conn.execute(insert(_CHANGES), changes)
+                result.rejected.append((row, "relationship", reason))
+                continue
+            seen.add(row.key)
+            if state is None:
+                state = self._household(hh_key, site_id, row.is_head, now, txn, tables)
+                result.households_created += 1
+                if hh_key is not None:
+                    households[hh_key] = state
+            state.has_head = state.has_head or row.is_head
+            row.person[household_at] = state.id
+            row.person[site_at] = person_cols.value("site_id", site_id)
+            tables["persons"].append(tuple(row.person))
+            for table, values in row.children:
+                tables[table].append(values)
+            tables["change_records"].append(
+                self._change("persons", row.person_text_id, row.person[0], row.key, now, txn)
+            )
+            result.persons_created += 1
+        for name in TABLES:
+            insert_rows(conn, self.cols[name], tables[name])
         self.uow.commit()
-        return settled
+        self.written += result.persons_created
+        self._analyse_if_grown()
+        return result
 
-    def _head_change(self, person_id: uuid.UUID, now: dt.datetime, txn: uuid.UUID) -> dict[str, Any]:
-        return {
-            "id": new_id(),
-            "at": now,
-            "actor": self.actor,
-            "action": "update",
-            "entity": "persons",
-            "entity_id": str(person_id),
-            "subject_id": person_id,
-            "field": "relationship_to_head",
-            "old_value": Relationship.OTHER_RELATIVE.value,
-            "new_value": Relationship.HEAD.value,
-            "transaction_id": txn,
-        }
+    def _site(self, code: str) -> uuid.UUID | None:
+        if code not in self.sites:
+            conn = self.uow.session.connection()
+            self.sites[code] = conn.scalar(select(Site.id).where(Site.code == code))
+        return self.sites[code]
 
+    def _household(
+        self,
+        key: str | None,
+        site_id: uuid.UUID,
+        is_head: bool,
+        now: dt.datetime,
+        txn: uuid.UUID,
+        tables: dict[str, list[tuple[Any, ...]]],
+    ) -> _Household:
+        hid = new_id()
+        cols = self.cols["households"]
+        tables["households"].append(cols.row({
+            "id": hid, "site_id": site_id, "status": HouseholdStatus.ACTIVE.value, "merged_into_id": None,
+            "source_key": key, "created_at": now, "updated_at": now,
+        }))  # fmt: skip
+        ident = cols.value("id", hid)
+        tables["change_records"].append(self._change("households", str(hid), ident, key, now, txn))
+        return _Household(ident, is_head)
 
-def _first_adult(people: list[Any], today: dt.date) -> tuple[Any, bool]:
-    for person in people:
-        try:
-            age = PartialDate(person.birth_year, person.birth_month, person.birth_day).age_on(today)
-        except ValueError:
-            age = None
-        if age is not None and age >= ADULT_AGE:
-            return person, True
-    return people[0], False
+    def _change(
+        self, entity: str, text_id: str, subject: Any, key: str | None, now: dt.datetime, txn: uuid.UUID
+    ) -> tuple[Any, ...]:
+        cols = self.cols["change_records"]
+        values = list(cols.row({
+            "id": new_id(), "at": now, "actor": self.actor, "action": "create", "entity": entity,
+            "entity_id": text_id, "subject_id": None, "field": None, "old_value": None,
+            "new_value": change_value(self.batch_id, key), "transaction_id": txn,
+        }))  # fmt: skip
+        values[cols.index["subject_id"]] = subject  # in the database's form already
+        return tuple(values)
+
+    def _analyse_if_grown(self) -> None:
+        """PostgreSQL plans the per-batch lookups from table statistics; a table that grew tenfold
+        since they were taken gets sequential scans (minutes at a million rows). Refresh them."""
+        if self.written < max(ANALYSE_EVERY, 2 * self.analysed_at):
+            return
+        conn = self.uow.session.connection()
+        if conn.dialect.name != "postgresql":
+            return
+        conn.exec_driver_sql("ANALYZE persons, households")
+        self.uow.commit()
+        self.analysed_at = self.written
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -511,18 +507,81 @@ def _existing_keys(conn: Connection, keys: list[str]) -> set[str]:
     return found
 
 
-def _households(conn: Connection, keys: set[str]) -> dict[str, _Household]:
-    """The households these source keys name, and whether each has a head already."""
+def _households(conn: Connection, keys: set[str], process: Columns) -> dict[str, _Household]:
+    """The households these source keys name (ids in the database's form), and whether each has a
+    head already."""
     found: dict[str, _Household] = {}
     for chunk in _chunks(sorted(keys), 500):
         query = select(Household.id, Household.source_key).where(Household.source_key.in_(chunk))
-        states = {key: _Household(hid, False) for hid, key in conn.execute(query).tuples() if key}
-        by_id = {state.id: state for state in states.values()}
-        heads = select(Person.household_id).where(
-            Person.household_id.in_(list(by_id)), Person.relationship_to_head == Relationship.HEAD.value
-        )
-        for hid in conn.scalars(heads):
-            if hid is not None:
-                by_id[hid].has_head = True
-        found.update(states)
+        ids = {hid: key for hid, key in conn.execute(query).tuples() if key}
+        heads = set()
+        if ids:
+            heads = set(conn.scalars(select(Person.household_id).where(
+                Person.household_id.in_(list(ids)), Person.relationship_to_head == Relationship.HEAD.value
+            )))  # fmt: skip
+        for hid, key in ids.items():
+            found[key] = _Household(process.value("id", hid), hid in heads)
     return found
+
+
+def settle_heads(uow: UnitOfWork, *, source: str, actor: str, today: dt.date) -> list[tuple[str, bool]]:
+    """Give every household of ``source`` that has no head one: its first adult member, else its
+    first member. Returns (household reference, whether an adult was found) for each; commits."""
+    conn = uow.session.connection()
+    prefix = f"{source}:hh:"
+    has_head = (
+        select(Person.id)
+        .where(Person.household_id == Household.id, Person.relationship_to_head == Relationship.HEAD.value)
+        .exists()
+    )
+    query = (
+        select(Household.id, Household.source_key)
+        .where(Household.source_key.startswith(prefix, autoescape=True))
+        .where(Household.status == HouseholdStatus.ACTIVE.value, ~has_head)
+        .order_by(Household.id)
+        .limit(500)
+    )
+    settled: list[tuple[str, bool]] = []
+    changes = Columns(TABLES["change_records"], conn.dialect)
+    now, txn = uow.now(), uow.session.info["transaction_id"]
+    after: uuid.UUID | None = None
+    while page := conn.execute(query if after is None else query.where(Household.id > after)).all():
+        after = page[-1].id
+        members: dict[uuid.UUID, list[Any]] = {}
+        for row in conn.execute(
+            select(Person.id, Person.household_id, Person.birth_year, Person.birth_month, Person.birth_day)
+            .where(Person.household_id.in_([h.id for h in page]), Person.merged_into_id.is_(None))
+            .order_by(Person.id)
+        ):
+            members.setdefault(row.household_id, []).append(row)
+        rows = []
+        for household in page:
+            if household.id not in members:
+                continue
+            head, adult = _first_adult(members[household.id], today)
+            conn.execute(
+                update(Person)
+                .where(Person.id == head.id)
+                .values(relationship_to_head=Relationship.HEAD.value, updated_at=now)
+            )
+            rows.append(changes.row({
+                "id": new_id(), "at": now, "actor": actor, "action": "update", "entity": "persons",
+                "entity_id": str(head.id), "subject_id": head.id, "field": "relationship_to_head",
+                "old_value": Relationship.OTHER_RELATIVE.value, "new_value": Relationship.HEAD.value,
+                "transaction_id": txn,
+            }))  # fmt: skip
+            settled.append(((household.source_key or "")[len(prefix) :], adult))
+        insert_rows(conn, changes, rows)
+    uow.commit()
+    return settled
+
+
+def _first_adult(people: list[Any], today: dt.date) -> tuple[Any, bool]:
+    for person in people:
+        try:
+            age = PartialDate(person.birth_year, person.birth_month, person.birth_day).age_on(today)
+        except ValueError:
+            age = None
+        if age is not None and age >= ADULT_AGE:
+            return person, True
+    return people[0], False

@@ -11,6 +11,7 @@ from safepassage import __version__
 from safepassage.api import auth, errors, registry
 from safepassage.api.idempotency import IdempotencyMiddleware
 from safepassage.bootstrap import Container
+from safepassage.web import pages
 
 
 def create_app(container: Container) -> FastAPI:
@@ -27,12 +28,7 @@ def create_app(container: Container) -> FastAPI:
     errors.install(app)
     app.include_router(auth.router)
     app.include_router(registry.router)
-    try:
-        from safepassage.web import pages
-    except ImportError:  # pragma: no cover - the web package is optional while it is being built
-        pages = None  # type: ignore[assignment]
-    if pages is not None:
-        pages.install(app, container)
+    pages.install(app, container)
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(
         SessionMiddleware,
