@@ -147,6 +147,7 @@ async def _drive(
     idempotency: bool,
     meter: c.CpuMeter | None,
     probe: Any = None,
+    rate: float = 0.0,
 ) -> tuple[ApiResult, int]:
     import httpx
 
@@ -168,19 +169,32 @@ async def _drive(
             for url in base_urls
         ]
 
+        sent = 0
+        begin = 0.0  # set when the clients start
+
         async def one_client(client: httpx.AsyncClient, deadline: float) -> None:
-            nonlocal cursor, persons
+            nonlocal cursor, persons, sent
             while time.perf_counter() < deadline:
+                due = 0.0
+                if rate:  # open loop: the n-th request is due at n / rate, whoever is free sends it
+                    due = begin + sent / rate
+                    sent += 1
+                    if due > time.perf_counter():
+                        await asyncio.sleep(due - time.perf_counter())
+                    if time.perf_counter() >= deadline:
+                        return
                 body, members = bodies[cursor % len(bodies)]
                 cursor += 1
                 extra = {"Idempotency-Key": uuid.uuid4().hex} if idempotency else None
-                t0 = time.perf_counter()
+                # open loop: counted from when it was due, so a request kept waiting for a free client
+                # counts that wait (no coordinated omission)
+                started = due or time.perf_counter()
                 try:
                     r = await client.post("/api/v1/households", content=body, headers=extra)
                     status = r.status_code
                 except httpx.HTTPError:
                     status = -1
-                elapsed = time.perf_counter() - t0
+                elapsed = time.perf_counter() - started
                 if status == 201:
                     latencies.append(elapsed)
                     per_person.append(elapsed / members)
@@ -191,10 +205,10 @@ async def _drive(
 
         if meter is not None:
             meter.start()
-        t0 = time.perf_counter()
-        deadline = t0 + seconds
+        begin = time.perf_counter()
+        deadline = begin + seconds
         await asyncio.gather(*(one_client(pool[i % len(pool)], deadline) for i in range(clients)))
-        duration = time.perf_counter() - t0
+        duration = time.perf_counter() - begin
         if meter is not None:
             meter.stop()
         connections = probe() if probe is not None else []  # while the clients' connections are open
@@ -376,6 +390,13 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=30.0, help="Seconds measured per repeat.")
     ap.add_argument("--warmup", type=float, default=5.0, help="Seconds of warm-up before each repeat.")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="Open loop: send this many households/s (at most --clients at once) instead of as fast as "
+        "the clients go; shows the latency at a given load rather than at saturation.",
+    )
     ap.add_argument("--pool", type=int, default=3000, help="Distinct household bodies (sent in a cycle).")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-idempotency-key", action="store_true", help="Send no Idempotency-Key header.")
@@ -443,11 +464,15 @@ def main() -> int:
         cursor = 0
         idempotency = not args.no_idempotency_key
         for rep in range(args.repeats):
-            warm = _drive(urls, token, bodies, cursor, args.clients, args.warmup, idempotency, None)
+            warm = _drive(
+                urls, token, bodies, cursor, args.clients, args.warmup, idempotency, None, None, args.rate
+            )
             _, cursor = asyncio.run(warm)
             meter = c.CpuMeter({"server": pids, "postgres": "postgres", "load generator": [c.os.getpid()]})
             probe = functools.partial(_spread, pids)
-            run = _drive(urls, token, bodies, cursor, args.clients, args.duration, idempotency, meter, probe)
+            run = _drive(
+                urls, token, bodies, cursor, args.clients, args.duration, idempotency, meter, probe, args.rate
+            )
             result, cursor = asyncio.run(run)
             api_runs.append(result)
             print(f"[api {rep + 1}] {describe(result)}")
@@ -488,7 +513,9 @@ def main() -> int:
     cores = {k: c.median([r.cores[k] for r in api_runs]) for k in api_runs[0].cores}
     cpu_ms = {k: c.median([r.cpu_ms_per_household()[k] for r in api_runs]) for k in api_runs[0].cores}
     print()
-    print(f"== registration, medians of {args.repeats} x {args.duration:.0f} s, {args.clients} clients ==")
+    load = f"open loop, {args.rate:g} households/s" if args.rate else "closed loop"
+    what = f"{args.repeats} x {args.duration:.0f} s, {args.clients} clients ({load})"
+    print(f"== registration, medians of {what} ==")
     head = ("persons/s", "households/s", "req p50 ms", "req p99 ms", "person p50", "person p99")
     print(f"{'':40}" + "".join(f"{h:>13}" for h in head))
     api = (

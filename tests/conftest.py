@@ -67,7 +67,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, var_dir=tmp_path / "var", secret_key="test-secret-key-" + "x" * 32)
+    return Settings(
+        database_url=database_url, var_dir=tmp_path / "var", secret_key="test-secret-key-" + "x" * 32
+    )
 
 
 @pytest.fixture
@@ -88,8 +90,9 @@ def make_user(container: Container) -> Callable[..., Actor]:
     """``make_user("clerk_aleppo", Role.REGISTRATION_CLERK)`` → the actor of a new account."""
 
     def make(username: str, role: Role, password: str = PASSWORD) -> Actor:
-        user_id, _ = security.create_user(container.uow(), username=username, role=role, password=password,
-                                          actor=ADMIN)
+        user_id, _ = security.create_user(
+            container.uow(), username=username, role=role, password=password, actor=ADMIN
+        )
         return Actor(username=username, role=role, user_id=user_id)
 
     return make
@@ -114,8 +117,15 @@ def auditor(make_user: Callable[..., Actor]) -> Actor:
 def site_id(container: Container, supervisor: Actor) -> uuid.UUID:
     return services.create_site(
         container.uow(),
-        schemas.SiteCreate(code="ALP-AP", name="Aleppo assembly point", kind="assembly_point", country="SY",
-                           latitude=36.2, longitude=37.15, bed_capacity=300),
+        schemas.SiteCreate(
+            code="ALP-AP",
+            name="Aleppo assembly point",
+            kind="assembly_point",
+            country="SY",
+            latitude=36.2,
+            longitude=37.15,
+            bed_capacity=300,
+        ),
         actor=supervisor,
     )
 
@@ -160,7 +170,10 @@ def household_payload(site_id: uuid.UUID, **overrides: object) -> dict[str, obje
                 "given_name": "علي",
                 "father_name": "محمد",
                 "family_name": "الحسن",
-                "other_spellings": [{"part": "given", "text": "Ali"}, {"part": "family", "text": "Аль-Хасан"}],
+                "other_spellings": [
+                    {"part": "given", "text": "Ali"},
+                    {"part": "family", "text": "Аль-Хасан"},
+                ],
                 "sex": "male",
                 "relationship_to_head": "child",
                 "birth_date": {"value": "2014-01-01", "precision": "year"},

@@ -37,8 +37,15 @@ def test_init_creates_the_administrator_once(cli, container):
 
 
 def test_user_add_with_a_password_from_stdin_and_a_bad_role(cli, container):
-    ok = cli("user", "add", "clerk_latakia", "--role", "registration_clerk", "--password-stdin",
-             input="a-long-enough-password\n")
+    ok = cli(
+        "user",
+        "add",
+        "clerk_latakia",
+        "--role",
+        "registration_clerk",
+        "--password-stdin",
+        input="a-long-enough-password\n",
+    )
     assert ok.exit_code == 0, ok.output
     assert security.authenticate(container.uow(), "clerk_latakia", "a-long-enough-password") is not None
     assert cli("user", "add", "x", "--role", "emperor").exit_code != 0

@@ -71,8 +71,9 @@ def test_list_pages_with_a_cursor(container, clerk_aleppo, site_id):
     seen = []
     cursor = None
     while True:
-        page = queries.list_persons(container.uow(), queries.PersonFilter(), actor=clerk_aleppo, cursor=cursor,
-                                    limit=4)
+        page = queries.list_persons(
+            container.uow(), queries.PersonFilter(), actor=clerk_aleppo, cursor=cursor, limit=4
+        )
         seen.extend(p.id for p in page.items)
         cursor = page.next_cursor
         if cursor is None:
@@ -83,23 +84,36 @@ def test_list_pages_with_a_cursor(container, clerk_aleppo, site_id):
 def test_every_change_keeps_who_when_old_and_new(container, clerk_aleppo, site_id):
     household_id = register(container, clerk_aleppo, site_id)
     mother = members(container, clerk_aleppo, household_id)[0]
-    services.update_person(container.uow(), mother.id, schemas.PersonUpdate(place_of_birth="Kazan"),
-                           actor=clerk_aleppo)
-    services.update_person(container.uow(), mother.id, schemas.PersonUpdate(place_of_birth="Moscow"),
-                           actor=clerk_aleppo)
-    changes = [c for c in queries.history(container.uow(), mother.id, actor=clerk_aleppo)
-               if c.field == "place_of_birth"]
+    services.update_person(
+        container.uow(), mother.id, schemas.PersonUpdate(place_of_birth="Kazan"), actor=clerk_aleppo
+    )
+    services.update_person(
+        container.uow(), mother.id, schemas.PersonUpdate(place_of_birth="Moscow"), actor=clerk_aleppo
+    )
+    changes = [
+        c
+        for c in queries.history(container.uow(), mother.id, actor=clerk_aleppo)
+        if c.field == "place_of_birth"
+    ]
     assert [(c.old_value, c.new_value, c.actor) for c in changes] == [
-        ("Kazan", "Moscow", "clerk_aleppo"), (None, "Kazan", "clerk_aleppo")]
+        ("Kazan", "Moscow", "clerk_aleppo"),
+        (None, "Kazan", "clerk_aleppo"),
+    ]
 
 
 def test_protection_attributes_are_masked_in_history(container, supervisor, site_id):
     household_id = register(container, supervisor, site_id)
     person_id = members(container, supervisor, household_id)[0].id
-    services.update_person(container.uow(), person_id, schemas.PersonUpdate(
-        protection=schemas.ProtectionInput(religion="minority (synthetic)")), actor=supervisor)
+    services.update_person(
+        container.uow(),
+        person_id,
+        schemas.PersonUpdate(protection=schemas.ProtectionInput(religion="minority (synthetic)")),
+        actor=supervisor,
+    )
     with container.uow() as uow:
-        values = uow.session.scalars(select(ChangeRecord.new_value).where(ChangeRecord.entity == "protection_attributes"))
+        values = uow.session.scalars(
+            select(ChangeRecord.new_value).where(ChangeRecord.entity == "protection_attributes")
+        )
         recorded = " ".join(v or "" for v in values)
     assert "minority" not in recorded and MASK in recorded
     shown = queries.get_person(container.uow(), person_id, actor=supervisor, include_protection=True)
@@ -117,32 +131,51 @@ def test_intention_history_is_kept_and_the_latest_counts(container, clerk_aleppo
     household_id = register(container, clerk_aleppo, site_id, intention="leave_later")
     person_id = members(container, clerk_aleppo, household_id)[0].id
     today = container.clock.now().date()
-    services.state_intention(container.uow(), person_id, schemas.IntentionCreate(
-        intention=Intention.LEAVE_NOW, stated_on=today), actor=clerk_aleppo)
+    services.state_intention(
+        container.uow(),
+        person_id,
+        schemas.IntentionCreate(intention=Intention.LEAVE_NOW, stated_on=today),
+        actor=clerk_aleppo,
+    )
     person = queries.get_person(container.uow(), person_id, actor=clerk_aleppo)
     assert [s.intention for s in person.intentions] == ["leave_later", "leave_now"]
     assert person.intention == "leave_now"
     with pytest.raises(Invalid, match="future"):
-        services.state_intention(container.uow(), person_id, schemas.IntentionCreate(
-            intention=Intention.STAY, stated_on=today + dt.timedelta(days=2)), actor=clerk_aleppo)
+        services.state_intention(
+            container.uow(),
+            person_id,
+            schemas.IntentionCreate(intention=Intention.STAY, stated_on=today + dt.timedelta(days=2)),
+            actor=clerk_aleppo,
+        )
 
 
 def test_consent_withdrawal_takes_effect_everywhere(container, supervisor, site_id):
     household_id = register(container, supervisor, site_id)
     mother_id, son_id = (m.id for m in members(container, supervisor, household_id))
     for person_id in (mother_id, son_id):
-        services.record_consent(container.uow(), person_id, schemas.ConsentCreate(
-            purpose=ConsentPurpose.PARTNER_SHARING, partner="UNHCR", method="signed"), actor=supervisor)
+        services.record_consent(
+            container.uow(),
+            person_id,
+            schemas.ConsentCreate(purpose=ConsentPurpose.PARTNER_SHARING, partner="UNHCR", method="signed"),
+            actor=supervisor,
+        )
 
     def shared_with_unhcr():
         return {r["person_id"] for r in iter_export_rows(container.uow(), actor=supervisor, partner="unhcr")}
 
     assert shared_with_unhcr() == {str(mother_id), str(son_id)}
-    services.record_consent(container.uow(), son_id, schemas.ConsentCreate(
-        purpose=ConsentPurpose.PARTNER_SHARING, partner="UNHCR", decision="withdrawn", method="verbal"),
-        actor=supervisor)
+    services.record_consent(
+        container.uow(),
+        son_id,
+        schemas.ConsentCreate(
+            purpose=ConsentPurpose.PARTNER_SHARING, partner="UNHCR", decision="withdrawn", method="verbal"
+        ),
+        actor=supervisor,
+    )
     assert shared_with_unhcr() == {str(mother_id)}
-    assert {r["person_id"] for r in iter_export_rows(container.uow(), actor=supervisor, partner="ICRC")} == set()
+    assert {
+        r["person_id"] for r in iter_export_rows(container.uow(), actor=supervisor, partner="ICRC")
+    } == set()
     son = queries.get_person(container.uow(), son_id, actor=supervisor)
     state = {(c.purpose, c.partner): c.in_force for c in son.consent_state}
     assert state[("partner_sharing", "UNHCR")] is False
@@ -154,14 +187,22 @@ def test_consent_withdrawal_takes_effect_everywhere(container, supervisor, site_
 def test_occupancy_follows_check_ins_and_check_outs(container, clerk_aleppo, supervisor, site_id):
     household_id = register(container, clerk_aleppo, site_id)
     mother_id, son_id = (m.id for m in members(container, clerk_aleppo, household_id))
-    airbase = services.create_site(container.uow(), schemas.SiteCreate(
-        code="LTK-AB", name="Airbase", kind="airbase", country="SY", bed_capacity=2), actor=supervisor)
+    airbase = services.create_site(
+        container.uow(),
+        schemas.SiteCreate(code="LTK-AB", name="Airbase", kind="airbase", country="SY", bed_capacity=2),
+        actor=supervisor,
+    )
     for person_id in (mother_id, son_id):
         services.check_in(container.uow(), person_id, schemas.CheckIn(site_id=site_id), actor=clerk_aleppo)
-    services.check_in(container.uow(), son_id, schemas.CheckIn(site_id=site_id), actor=clerk_aleppo)  # twice: harmless
+    services.check_in(
+        container.uow(), son_id, schemas.CheckIn(site_id=site_id), actor=clerk_aleppo
+    )  # twice: harmless
 
     def occupancy():
-        return {s.code: (s.occupancy, s.free_beds) for s in queries.list_sites(container.uow(), actor=clerk_aleppo)}
+        return {
+            s.code: (s.occupancy, s.free_beds)
+            for s in queries.list_sites(container.uow(), actor=clerk_aleppo)
+        }
 
     assert occupancy() == {"ALP-AP": (2, 298), "LTK-AB": (0, 2)}
     services.check_in(container.uow(), son_id, schemas.CheckIn(site_id=airbase), actor=clerk_aleppo)
@@ -176,14 +217,23 @@ def test_split_merge_and_removing_the_head(container, clerk_aleppo, site_id):
     household_id = register(container, clerk_aleppo, site_id)
     mother_id, son_id = (m.id for m in members(container, clerk_aleppo, household_id))
     with pytest.raises(Invalid, match="name the head of those who stay"):
-        services.remove_member(container.uow(), household_id, mother_id, schemas.MemberRemove(), actor=clerk_aleppo)
-    new_id = services.remove_member(container.uow(), household_id, mother_id,
-                                    schemas.MemberRemove(new_head_id=son_id), actor=clerk_aleppo)
+        services.remove_member(
+            container.uow(), household_id, mother_id, schemas.MemberRemove(), actor=clerk_aleppo
+        )
+    new_id = services.remove_member(
+        container.uow(), household_id, mother_id, schemas.MemberRemove(new_head_id=son_id), actor=clerk_aleppo
+    )
     old = queries.get_household(container.uow(), household_id, actor=clerk_aleppo)
     new = queries.get_household(container.uow(), new_id, actor=clerk_aleppo)
     assert old.head_id == son_id and new.head_id == mother_id
-    services.merge_households(container.uow(), new_id, schemas.HouseholdMerge(
-        other_household_id=household_id, relationship_of_other_head=Relationship.CHILD), actor=clerk_aleppo)
+    services.merge_households(
+        container.uow(),
+        new_id,
+        schemas.HouseholdMerge(
+            other_household_id=household_id, relationship_of_other_head=Relationship.CHILD
+        ),
+        actor=clerk_aleppo,
+    )
     merged = queries.get_household(container.uow(), new_id, actor=clerk_aleppo)
     closed = queries.get_household(container.uow(), household_id, actor=clerk_aleppo)
     assert merged.head_id == mother_id and {m.id for m in merged.members} == {mother_id, son_id}

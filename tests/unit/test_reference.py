@@ -9,8 +9,10 @@ from safepassage.shared.reference import (
 )
 
 
-@pytest.mark.parametrize(("raw", "code"), [("SY", "SY"), ("syr", "SY"), ("Syria", "SY"), ("Россия", "RU"),
-                                            ("RUS", "RU"), ("سوريا", "SY")])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("SY", "SY"), ("syr", "SY"), ("Syria", "SY"), ("Россия", "RU"), ("RUS", "RU"), ("سوريا", "SY")],
+)
 def test_countries(raw, code):
     assert normalise_country(raw) == code
 
@@ -27,8 +29,12 @@ def test_languages(raw, code):
 
 @pytest.mark.parametrize(
     ("raw", "e164"),
-    [("0944 123 456", "+963944123456"), ("+963 944-123-456", "+963944123456"), ("00963944123456", "+963944123456"),
-     ("+7 916 123-45-67", "+79161234567")],
+    [
+        ("0944 123 456", "+963944123456"),
+        ("+963 944-123-456", "+963944123456"),
+        ("00963944123456", "+963944123456"),
+        ("+7 916 123-45-67", "+79161234567"),
+    ],
 )
 def test_phones_become_e164(raw, e164):
     assert normalise_phone(raw, "SY") == e164

@@ -64,7 +64,9 @@ class Household(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), index=True)
-    status: Mapped[HouseholdStatus] = mapped_column(code_column(HouseholdStatus), default=HouseholdStatus.ACTIVE)
+    status: Mapped[HouseholdStatus] = mapped_column(
+        code_column(HouseholdStatus), default=HouseholdStatus.ACTIVE
+    )
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"))
     source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -130,19 +132,25 @@ class Person(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     household_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("households.id"), index=True)
-    relationship_to_head: Mapped[Relationship] = mapped_column(code_column(Relationship), default=Relationship.HEAD)
+    relationship_to_head: Mapped[Relationship] = mapped_column(
+        code_column(Relationship), default=Relationship.HEAD
+    )
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), index=True)
     sex: Mapped[Sex] = mapped_column(code_column(Sex), default=Sex.UNKNOWN)
     birth_year: Mapped[int | None] = mapped_column(Integer)
     birth_month: Mapped[int | None] = mapped_column(Integer)
     birth_day: Mapped[int | None] = mapped_column(Integer)
-    birth_precision: Mapped[DatePrecision] = mapped_column(code_column(DatePrecision), default=DatePrecision.UNKNOWN)
+    birth_precision: Mapped[DatePrecision] = mapped_column(
+        code_column(DatePrecision), default=DatePrecision.UNKNOWN
+    )
     birth_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     place_of_birth: Mapped[str | None] = mapped_column(String(200))
     nationalities: Mapped[list[str]] = mapped_column(JSONType, default=list)
     languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
     category: Mapped[EvacuationCategory] = mapped_column(code_column(EvacuationCategory), index=True)
-    intention: Mapped[Intention] = mapped_column(code_column(Intention), index=True, default=Intention.UNDECIDED)
+    intention: Mapped[Intention] = mapped_column(
+        code_column(Intention), index=True, default=Intention.UNDECIDED
+    )
     intention_date: Mapped[dt.date | None] = mapped_column(Date)
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("persons.id"))
     source_key: Mapped[str | None] = mapped_column(String(200), unique=True)

@@ -21,11 +21,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safepassage import __version__
 from safepassage.security.policy import Permission
+from safepassage.sessions import SESSION_LANG
 from safepassage.shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from safepassage.shared.ids import short
 from safepassage.web import i18n, labels
 from safepassage.web.security import (
-    SESSION_LANG,
     CsrfRejected,
     LoginRequired,
     csrf_token,

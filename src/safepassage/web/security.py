@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from safepassage import sessions
 from safepassage.bootstrap import Container
 from safepassage.security.policy import Actor, Permission, require
-from safepassage.sessions import SESSION_CSRF, SESSION_LANG, SESSION_USER  # noqa: F401  (re-exported to the pages)
+from safepassage.sessions import SESSION_CSRF
 
 SESSION_FLASH = "flash"
 CSRF_FIELD = "csrf_token"

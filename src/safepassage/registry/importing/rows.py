@@ -88,6 +88,7 @@ class RowReader:
         self.today = today
         self.now = now
         self.scalar = {name: cols[0] for name, cols in columns.fields.items()}
+        self.scalar_index = [(name, column.index) for name, column in self.scalar.items()]
         self.indexes = {name: [c.index for c in cols] for name, cols in columns.fields.items()}
         self.order = {c.header: c.index for cols in columns.fields.values() for c in cols}
         self.spelling_parts = [p for p in NamePart if f"other_{p.value}" in columns.fields]
@@ -105,12 +106,15 @@ class RowReader:
             return None
         return _Row(self, number, cells, texts).read()
 
-    def remember(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> tuple[Any, str | None]:
+    def remember(
+        self, key: tuple[Any, ...], compute: Callable[..., Any], *args: Any
+    ) -> tuple[Any, str | None]:
         """(value, None) or (None, reason): parsed once per distinct cell value, as values repeat."""
-        if key in self._memo:
-            return self._memo[key]
+        known = self._memo.get(key)
+        if known is not None:
+            return known
         try:
-            outcome: tuple[Any, str | None] = (compute(), None)
+            outcome: tuple[Any, str | None] = (compute(*args), None)
         except (Rejected, ValueError) as exc:
             outcome = (None, str(exc))
         if len(self._memo) >= MEMO_SIZE:
@@ -134,6 +138,8 @@ class _Row:
         self.cells = cells
         self.texts = texts
         self.problems: list[RowProblem] = []
+        width = len(texts)
+        self.stripped = {name: texts[i].strip() for name, i in reader.scalar_index if i < width}
 
     # -- access ------------------------------------------------------------------------------------
     def raw(self, name: str) -> Cell:
@@ -143,10 +149,7 @@ class _Row:
         return self.cells[column.index]
 
     def text(self, name: str) -> str:
-        column = self.r.scalar.get(name)
-        if column is None or column.index >= len(self.texts):
-            return ""
-        return self.texts[column.index].strip()
+        return self.stripped.get(name, "")
 
     def values(self, name: str, split: re.Pattern[str] = _SPLIT) -> list[str]:
         indexes = self.r.indexes.get(name)
@@ -171,14 +174,15 @@ class _Row:
         value = self.text(name)
         if not value:
             return None
-        result, reason = self.r.remember((name, value), lambda: parser(value))
+        result, reason = self.r.remember((name, value), parser, value)
         if reason is not None:
             self.problem(name, reason)
         return result
 
     # -- the row -----------------------------------------------------------------------------------
     def read(self) -> ImportRecord | list[RowProblem]:
-        for index in self.r.mapped:
+        unreadable = "\ufffd" in "".join(self.texts)
+        for index in self.r.mapped if unreadable else ():
             if index < len(self.texts) and "\ufffd" in self.texts[index]:
                 header = next(
                     c.header for cols in self.r.columns.fields.values() for c in cols if c.index == index
@@ -260,7 +264,7 @@ class _Row:
     def listed(self, name: str, parser: Callable[[str], Any]) -> list[Any]:
         result = []
         for value in self.values(name):
-            parsed, reason = self.r.remember((name, value), lambda: parser(value))  # noqa: B023
+            parsed, reason = self.r.remember((name, value), parser, value)
             if reason is not None:
                 self.problem(name, reason)
             else:
