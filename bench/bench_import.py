@@ -31,6 +31,7 @@ from pathlib import Path
 
 OUT = Path(tempfile.gettempdir()) / "sp_bench"
 SEED = 20261122
+TARGET_ROWS_PER_S = 20_000
 HEADER = [
     "source_id", "household", "relationship", "given_name", "father_name", "family_name", "sex",
     "birth_date", "nationality", "languages", "phone", "needs", "document_type", "document_number",
@@ -298,6 +299,7 @@ def main() -> None:
         result = child_plain(path) if kind == "plain" else child_import(path, args.child[2])
         print(json.dumps(result))
         return
+    summary: dict[str, list[tuple[int, float, float]]] = {}
     backends = ["sqlite"] + (["postgresql"] if os.environ.get("SAFEPASSAGE_BENCH_DATABASE_URL") else [])
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeat={args.repeat}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -325,6 +327,7 @@ def main() -> None:
             cpu = statistics.median(r["cpu_seconds"] for r in runs)
             worker_cpu = statistics.median(r["worker_cpu_seconds"] for r in runs)
             created = runs[0]["created"]
+            summary.setdefault(backend, []).append((rows, rows / seconds, rss))
             print(
                 f"  import {backend:<10}{seconds:7.2f} s  {rows / seconds:12,.0f} rows/s"
                 f"  ({seconds / plain_s:.0f}x the plain read's time)"
@@ -333,6 +336,21 @@ def main() -> None:
                 f"      peak RSS: writer {rss:.0f} MB (before the import {base:.0f} MB), reader worker"
                 f" {worker_rss:.0f} MB; CPU: writer {cpu:.1f} s, worker {worker_cpu:.1f} s;"
                 f" created {created:,.0f}, rejected {runs[0]['rejected']:,.0f}"
+            )
+    verdict(summary)
+
+
+def verdict(summary: dict[str, list[tuple[int, float, float]]]) -> None:
+    print()
+    for backend, results in summary.items():
+        rows, rate, _ = max(results)
+        met = "met" if rate >= TARGET_ROWS_PER_S else "NOT met"
+        print(f"{backend}: {rate:,.0f} rows/s at {rows:,} rows; target >= {TARGET_ROWS_PER_S:,} rows/s {met}")
+        if len(results) > 1:
+            (small, _, rss_small), (large, _, rss_large) = min(results), max(results)
+            print(
+                f"  peak RSS (writer) {rss_small:.0f} MB at {small:,} rows, {rss_large:.0f} MB at {large:,}"
+                f" rows: x{rss_large / rss_small:.2f} for x{large / small:.0f} rows"
             )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,8 +272,11 @@ _BY_FIELD: dict[str, str] = {
 }
 
 
-def describe(key: str, kind: str, reason: str, gettext: Gettext) -> FieldError:
-    """A message for one problem, in the page's language, with the service's reason when it helps."""
+def describe(
+    key: str, kind: str, reason: str, gettext: Gettext, by_field: Mapping[str, str] = _BY_FIELD
+) -> FieldError:
+    """A message for one problem, in the page's language, with the service's reason when it helps.
+    ``by_field`` holds the message of a field whose problems need more than "Please check this"."""
     last = key.split(".", 2)[-1] if key.startswith("members.") else key
     detail: str | None = reason or None
     if key == "" and kind == "too_short":
@@ -283,8 +287,8 @@ def describe(key: str, kind: str, reason: str, gettext: Gettext) -> FieldError:
         message = gettext(N_("Too long."))
     elif kind in {"enum", "uuid_parsing", "uuid_type"}:
         message = gettext(N_("Choose one of the options."))
-    elif last in _BY_FIELD:
-        message = gettext(_BY_FIELD[last])
+    elif last in by_field:
+        message = gettext(by_field[last])
     else:
         message = gettext(N_("Please check this."))
     if kind in _PLAIN:

@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 
 from safepassage.bootstrap import Container
 from safepassage.security import services as security
-from safepassage.web import household_pages, i18n, import_pages, registry_pages
+from safepassage.web import household_pages, i18n, import_pages, person_pages, registry_pages
 from safepassage.web.render import STATIC_DIR, PageRoute, redirect, render
 from safepassage.web.security import (
     Anyone,
@@ -22,7 +22,13 @@ from safepassage.web.security import (
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, dependencies=[Depends(check_csrf)])
 
-ROUTERS = (router, registry_pages.router, household_pages.router, import_pages.router)
+ROUTERS = (
+    router,
+    registry_pages.router,
+    person_pages.router,
+    household_pages.router,
+    import_pages.router,
+)
 
 
 def install(app: FastAPI, container: Container) -> None:

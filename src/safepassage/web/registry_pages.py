@@ -1,4 +1,4 @@
-"""Pages that read the registry: search, a person, the sites."""
+"""Pages that read the registry: search and the sites (the person page is in ``person_pages``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from safepassage.registry import queries, schemas
 from safepassage.registry.codes import EvacuationCategory, Intention, SpecificNeed
-from safepassage.security.policy import Actor, Permission
+from safepassage.security.policy import Actor
 from safepassage.shared.ids import parse_id
 from safepassage.uow import UnitOfWork
 from safepassage.web.render import PageRoute, render
@@ -98,16 +98,6 @@ def search(request: Request, actor: Reader) -> Response:
         sites=site_choices(sites_for(uow, actor)),
         next_url=next_url,
         first_url=first_url,
-    )
-
-
-@router.get("/persons/{person_id}")
-def person(person_id: uuid.UUID, request: Request, actor: Reader) -> Response:
-    uow = get_container(request).uow()
-    found = queries.get_person(uow, person_id, actor=actor)
-    history = queries.history(uow, person_id, actor=actor) if actor.can(Permission.HISTORY_READ) else None
-    return render(
-        request, "person.html", person=found, history=history, site_name=site_namer(sites_for(uow, actor))
     )
 
 
