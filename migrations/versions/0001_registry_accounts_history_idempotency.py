@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 16:15:52.671016
+Create Date: 2026-11-22 17:19:10.987277
 
 """
 
@@ -390,7 +390,7 @@ def upgrade() -> None:
     op.create_table(
         "name_tokens",
         sa.Column("person_id", sa.Uuid(), nullable=False),
-        sa.Column("token", sa.String(length=80), nullable=False),
+        sa.Column("token", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["persons.id"], name=op.f("fk_name_tokens_person_id_persons"), ondelete="CASCADE"
         ),
@@ -414,8 +414,8 @@ def upgrade() -> None:
         sa.Column("text", sa.String(length=200), nullable=False),
         sa.Column("script", sa.String(length=40), nullable=False),
         sa.Column("is_primary", sa.Boolean(), nullable=False),
-        sa.Column("latin_key", sa.String(length=200), nullable=False),
-        sa.Column("skeleton_key", sa.String(length=200), nullable=False),
+        sa.Column("latin_key", sa.Text(), nullable=False),
+        sa.Column("skeleton_key", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["persons.id"], name=op.f("fk_person_names_person_id_persons"), ondelete="CASCADE"
         ),

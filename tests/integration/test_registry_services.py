@@ -259,3 +259,14 @@ def test_roles_are_enforced(container, make_user, site_id):
     planner = make_user("planner", Role.MOVEMENT_PLANNER)
     with pytest.raises(Forbidden):
         services.register_household(container.uow(), cmd, actor=planner)
+
+
+def test_a_name_as_long_as_allowed_in_arabic_is_stored_and_found(container, clerk_aleppo, site_id):
+    long_name = "شمس" * 66  # 198 letters, one word: its Latin key and skeleton are longer than the name
+    payload = household_payload(site_id)
+    payload["members"][1]["given_name"] = long_name  # type: ignore[index]
+    household_id = register(container, clerk_aleppo, site_id, members=payload["members"])
+    son = members(container, clerk_aleppo, household_id)[1]
+    assert son.display_name.startswith(long_name)
+    found = queries.list_persons(container.uow(), queries.PersonFilter(q=long_name), actor=clerk_aleppo)
+    assert [p.id for p in found.items] == [son.id]

@@ -288,8 +288,8 @@ class PersonName(Base):
     text: Mapped[str] = mapped_column(String(200))  # exactly as written
     script: Mapped[str] = mapped_column(S)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=True)
-    latin_key: Mapped[str] = mapped_column(String(200))
-    skeleton_key: Mapped[str] = mapped_column(String(200))
+    latin_key: Mapped[str] = mapped_column(Text)
+    skeleton_key: Mapped[str] = mapped_column(Text)
 
     person: Mapped[Person] = relationship(back_populates="names")
 
@@ -302,7 +302,7 @@ class NameToken(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
     )
-    token: Mapped[str] = mapped_column(String(80), primary_key=True)
+    token: Mapped[str] = mapped_column(Text, primary_key=True)
 
     __table_args__ = (Index("ix_name_tokens_token_person", "token", "person_id"),)
 
