@@ -10,9 +10,10 @@ import base64
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, false, func, select, union
+from sqlalchemy.orm import aliased, selectinload
 
 from safepassage.history import ChangeRecord
 from safepassage.registry import schemas
@@ -74,48 +75,52 @@ class PersonFilter:
     household_id: uuid.UUID | None = None
 
 
-def _name_match(text: str) -> Select[tuple[uuid.UUID]] | None:
-    keys = sorted(set(search_keys(text)))
-    if not keys:
-        return None
-    return (
-        select(NameToken.person_id)
-        .where(NameToken.token.in_(keys))
-        .group_by(NameToken.person_id)
-        .having(func.count() == len(keys))
-    )
+def _name_keys(text: str) -> list[str]:
+    return sorted(set(search_keys(text)))
 
 
-def _document_match(text: str) -> Select[tuple[uuid.UUID]] | None:
+def _with_name(stmt: Select[tuple[Any]], keys: list[str]) -> Select[tuple[Any]]:
+    """Persons holding every token in ``keys``: one join on name_tokens per token. The (token,
+    person_id) index gives each token's persons in id order, so a page of a common name ("Mohammed")
+    is read from the index's first entries, and the rarest token drives a rare combination; a
+    GROUP BY over every holder of every token would read them all before the first row."""
+    for key in keys:
+        token = aliased(NameToken)
+        stmt = stmt.join(token, and_(token.person_id == Person.id, token.token == key))
+    return stmt
+
+
+def _document_key(text: str) -> str | None:
     key = document_number_key(text)
-    if len(key) < 3:
-        return None
+    return key if len(key) >= 3 else None
+
+
+def _document_match(key: str) -> Select[tuple[uuid.UUID]]:
     return select(Document.person_id).where(Document.number_key == key)
 
 
-def _phone_match(text: str, region: str) -> Select[tuple[uuid.UUID]] | None:
-    forms = phone_search_forms(text, region)
-    if not forms:
-        return None
+def _phone_match(forms: list[str]) -> Select[tuple[uuid.UUID]]:
     return select(Phone.person_id).where(Phone.e164.in_(forms))
 
 
-def _filtered(f: PersonFilter, region: str) -> Select[tuple[Person]]:
+def _filtered(f: PersonFilter, region: str) -> Select[tuple[Person]] | None:
+    """Persons matching every filter but ``q``; None when a filter can match nobody."""
     stmt = select(Person).where(Person.merged_into_id.is_(None))
-    if f.q:
-        matches = [
-            m for m in (_name_match(f.q), _document_match(f.q), _phone_match(f.q, region)) if m is not None
-        ]
-        if not matches:
-            return stmt.where(False)  # type: ignore[arg-type]
-        stmt = stmt.where(or_(*(Person.id.in_(m) for m in matches)))
-    for text, matcher in ((f.name, _name_match), (f.document, _document_match)):
-        if text:
-            m = matcher(text)
-            stmt = stmt.where(Person.id.in_(m)) if m is not None else stmt.where(False)  # type: ignore[arg-type]
+    if f.name:
+        keys = _name_keys(f.name)
+        if not keys:
+            return None
+        stmt = _with_name(stmt, keys)
+    if f.document:
+        key = _document_key(f.document)
+        if key is None:
+            return None
+        stmt = stmt.where(Person.id.in_(_document_match(key)))
     if f.phone:
-        m = _phone_match(f.phone, region)
-        stmt = stmt.where(Person.id.in_(m)) if m is not None else stmt.where(False)  # type: ignore[arg-type]
+        forms = phone_search_forms(f.phone, region)
+        if not forms:
+            return None
+        stmt = stmt.where(Person.id.in_(_phone_match(forms)))
     if f.site_id:
         stmt = stmt.where(Person.site_id == f.site_id)
     if f.category:
@@ -129,6 +134,39 @@ def _filtered(f: PersonFilter, region: str) -> Select[tuple[Person]]:
     return stmt
 
 
+def person_search_statement(
+    f: PersonFilter, region: str, after: uuid.UUID | None, size: int
+) -> Select[tuple[Person]]:
+    """The first ``size`` persons (by id, after ``after``) matching ``f``.
+
+    ``q`` is a name, a document number or a phone number: each reading is its own branch, cut to a
+    page in id order before they are united, so that no branch reads past one page; an OR of IN
+    subqueries instead walks every person and tests each against every reading."""
+    base = _filtered(f, region)
+    if base is None:
+        return select(Person).where(false()).limit(size)
+    if after is not None:
+        base = base.where(Person.id > after)
+    if not f.q:
+        return base.order_by(Person.id).limit(size)
+    ids = base.with_only_columns(Person.id)
+    branches = []
+    keys = _name_keys(f.q)
+    if keys:
+        branches.append(_with_name(ids, keys))
+    document = _document_key(f.q)
+    if document is not None:
+        branches.append(ids.where(Person.id.in_(_document_match(document))))
+    forms = phone_search_forms(f.q, region)
+    if forms:
+        branches.append(ids.where(Person.id.in_(_phone_match(forms))))
+    if not branches:
+        return select(Person).where(false()).limit(size)
+    pages = [select(b.order_by(Person.id).limit(size).subquery().c.id) for b in branches]
+    found = pages[0] if len(pages) == 1 else union(*pages)
+    return select(Person).where(Person.id.in_(found)).order_by(Person.id).limit(size)
+
+
 def list_persons(
     uow: UnitOfWork, f: PersonFilter, *, actor: Actor, cursor: str | None = None, limit: int | None = None
 ) -> schemas.Page[schemas.PersonSummary]:
@@ -136,13 +174,8 @@ def list_persons(
     limit = max(1, min(limit or uow.page_size, MAX_PAGE))
     after = decode_cursor(cursor)
     with uow:
-        stmt = _filtered(f, uow.default_phone_region)
-        if after is not None:
-            stmt = stmt.where(Person.id > after)
-        stmt = (
-            stmt.order_by(Person.id)
-            .limit(limit + 1)
-            .options(selectinload(Person.names), selectinload(Person.needs))
+        stmt = person_search_statement(f, uow.default_phone_region, after, limit + 1).options(
+            selectinload(Person.names), selectinload(Person.needs)
         )
         rows = list(uow.session.scalars(stmt))
         more = len(rows) > limit
