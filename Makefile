@@ -44,7 +44,7 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	@touch $@
 
 catalogues: setup  ## compile the gettext catalogues (en, ru, ar)
-	$(BIN)/pybabel compile -q -d src/safepassage/locale -D messages || true
+	$(BIN)/pybabel compile -d src/safepassage/locale -D messages
 
 bench: setup
 	@echo "see bench/README.md for each benchmark's command"
