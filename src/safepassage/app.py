@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from fastapi import FastAPI
@@ -38,4 +39,8 @@ def create_app(container: Container) -> FastAPI:
         same_site="strict",
         https_only=False,
     )
+    # Everything made so far (routes, models, settings, compiled patterns) lives as long as the
+    # process. Frozen out of the collector's reach, it is no longer walked by every full collection
+    # (40-60 ms each on this heap: a p99 spike on whichever request triggers one).
+    gc.freeze()
     return app

@@ -72,6 +72,20 @@ class Tracking:
         self.subject = subject
         self.masked = masked
         self.skip = skip | {"updated_at", "created_at"}
+        self._columns: list[str] | None = None
+        self._keys: list[str] = []
+
+    def prepare(self, mapper: Any) -> None:
+        """Column keys and primary key attributes of the model, looked up once (the listener runs on
+        every flush)."""
+        if self._columns is None:
+            self._keys = [mapper.get_property_by_column(col).key for col in mapper.primary_key]
+            self._columns = [attr.key for attr in mapper.column_attrs if attr.key not in self.skip]
+
+    @property
+    def columns(self) -> list[str]:
+        assert self._columns is not None
+        return self._columns
 
 
 TRACKED: dict[type[Any], Tracking] = {}
@@ -87,22 +101,25 @@ def track(
     TRACKED[model] = Tracking(subject, masked, skip)
 
 
-def _columns(obj: Any) -> list[str]:
-    return [attr.key for attr in inspect(obj).mapper.column_attrs]
+def _tracking(obj: Any) -> Tracking | None:
+    tracking = TRACKED.get(type(obj))
+    if tracking is not None:
+        tracking.prepare(inspect(type(obj)))
+    return tracking
 
 
-def _row(session: Session, obj: Any, action: str, field: str | None, old: Any, new: Any) -> dict[str, Any]:
-    tracking = TRACKED[type(obj)]
-    info = session.info
-    identity = inspect(obj).mapper.primary_key_from_instance(obj)
+def _row(
+    info: dict[str, Any], now: dt.datetime, tracking: Tracking, obj: Any, action: str, field: str | None,
+    old: Any, new: Any,
+) -> dict[str, Any]:  # fmt: skip
     masked = field in tracking.masked if field else False
     return {
         "id": new_id(),
-        "at": info["now"](),
+        "at": now,
         "actor": info.get("actor", "system"),
         "action": action,
         "entity": type(obj).__tablename__,
-        "entity_id": ":".join(str(_plain(v)) for v in identity),
+        "entity_id": ":".join(str(_plain(getattr(obj, key))) for key in tracking._keys),
         "subject_id": getattr(obj, tracking.subject),
         "field": field,
         "old_value": MASK if masked and old is not None else _text(old),
@@ -111,41 +128,44 @@ def _row(session: Session, obj: Any, action: str, field: str | None, old: Any, n
     }
 
 
-def _snapshot(obj: Any) -> dict[str, Any]:
-    tracking = TRACKED[type(obj)]
-    return {
-        key: (MASK if key in tracking.masked and getattr(obj, key) is not None else _plain(getattr(obj, key)))
-        for key in _columns(obj)
-        if key not in tracking.skip
-    }
+def _snapshot(tracking: Tracking, obj: Any) -> dict[str, Any]:
+    values = obj.__dict__  # loaded column values (a snapshot is taken of new or deleted rows only)
+    out: dict[str, Any] = {}
+    for key in tracking.columns:
+        value = values[key] if key in values else getattr(obj, key)
+        out[key] = MASK if key in tracking.masked and value is not None else _plain(value)
+    return out
 
 
 @event.listens_for(Session, "after_flush")
 def _write_history(session: Session, _context: Any) -> None:
     """After the flush (keys and foreign keys are known) and before its history is reset, write the
     change records with one Core insert on the same connection: same transaction, no second flush."""
-    if "transaction_id" not in session.info:
+    info = session.info
+    if "transaction_id" not in info:
         return  # a session outside a unit of work (migrations, maintenance) keeps no history
+    now = info["now"]()  # one moment for the whole flush
     rows: list[dict[str, Any]] = []
     for obj in session.new:
-        if type(obj) in TRACKED:
-            rows.append(_row(session, obj, "create", None, None, _snapshot(obj)))
+        tracking = _tracking(obj)
+        if tracking is not None:
+            rows.append(_row(info, now, tracking, obj, "create", None, None, _snapshot(tracking, obj)))
     for obj in session.dirty:
-        if type(obj) not in TRACKED:
+        tracking = _tracking(obj)
+        if tracking is None:
             continue
         state = inspect(obj)
-        for key in _columns(obj):
-            if key in TRACKED[type(obj)].skip:
-                continue
+        for key in tracking.columns:
             hist = state.attrs[key].history
             if not hist.has_changes():
                 continue
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
             if _plain(old) != _plain(new):
-                rows.append(_row(session, obj, "update", key, old, new))
+                rows.append(_row(info, now, tracking, obj, "update", key, old, new))
     for obj in session.deleted:
-        if type(obj) in TRACKED:
-            rows.append(_row(session, obj, "delete", None, _snapshot(obj), None))
+        tracking = _tracking(obj)
+        if tracking is not None:
+            rows.append(_row(info, now, tracking, obj, "delete", None, _snapshot(tracking, obj), None))
     if rows:
         session.connection().execute(insert(ChangeRecord), rows)

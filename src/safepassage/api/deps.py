@@ -3,7 +3,7 @@ route declares (``Allowed(Permission.X)``). A test fails when a route declares n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -21,11 +21,16 @@ def get_container(request: Request) -> Container:
     return container
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
+async def _container(request: Request) -> Container:
+    # async: FastAPI runs a plain ``def`` dependency in the thread pool, a hop per request for nothing
+    return get_container(request)
 
 
-def get_uow(container: ContainerDep) -> UnitOfWork:
-    return container.uow()
+ContainerDep = Annotated[Container, Depends(_container)]
+
+
+async def get_uow(container: ContainerDep) -> UnitOfWork:
+    return container.uow()  # makes no connection until used
 
 
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
@@ -45,10 +50,10 @@ def current_actor(request: Request, container: ContainerDep) -> Actor:
     raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
 
 
-def Allowed(permission: Permission) -> Callable[..., Actor]:
+def Allowed(permission: Permission) -> Callable[..., Awaitable[Actor]]:
     """A dependency that yields the actor if their role grants ``permission``."""
 
-    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         require(actor, permission)
         return actor
 

@@ -12,8 +12,9 @@ import hashlib
 import json
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, and_, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +23,7 @@ from safepassage.bootstrap import Container
 from safepassage.idempotency import IdempotencyRecord
 
 HEADER = b"idempotency-key"
+_TABLE: Table = IdempotencyRecord.__table__  # type: ignore[assignment]  # declared as FromClause
 
 
 class Stored(NamedTuple):
@@ -130,53 +132,45 @@ class IdempotencyMiddleware:
             await run_in_threadpool(self._finish, scope_id, key, status, content_type, b"".join(chunks))
 
     def _claim(self, scope_id: str, key: str, path: str, request_hash: str) -> tuple[bool, Stored | None]:
-        uow = self.container.uow()
-        with uow:
-            now = uow.now()
-            ttl = dt.timedelta(hours=self.container.settings.idempotency_ttl_hours)
-            uow.session.execute(
-                delete(IdempotencyRecord).where(
-                    IdempotencyRecord.actor == scope_id,
-                    IdempotencyRecord.key == key,
-                    IdempotencyRecord.created_at < now - ttl,
-                )
+        """One statement in the usual case (a new key): INSERT ... ON CONFLICT DO NOTHING."""
+        engine = self.container.engine
+        now = self.container.clock.now()
+        ttl = dt.timedelta(hours=self.container.settings.idempotency_ttl_hours)
+        table = _TABLE
+        dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        claim = (
+            dialect_insert(table)
+            .values(
+                actor=scope_id, key=key, method="POST", path=path, request_hash=request_hash, created_at=now
             )
-            uow.session.add(
-                IdempotencyRecord(
-                    actor=scope_id,
-                    key=key,
-                    method="POST",
-                    path=path,
-                    request_hash=request_hash,
-                    created_at=now,
-                )
-            )
-            try:
-                uow.commit()
+            .on_conflict_do_nothing()
+            .returning(table.c.key)
+        )
+        this = and_(table.c.actor == scope_id, table.c.key == key)
+        with engine.begin() as conn:
+            if conn.execute(claim).first() is not None:
                 return True, None
-            except IntegrityError:
-                uow.rollback()
-            row = uow.session.execute(
-                select(
-                    IdempotencyRecord.request_hash,
-                    IdempotencyRecord.status_code,
-                    IdempotencyRecord.content_type,
-                    IdempotencyRecord.body,
-                ).where(IdempotencyRecord.actor == scope_id, IdempotencyRecord.key == key)
-            ).one()
-            return False, Stored(*row)
+            row = conn.execute(
+                select(table.c.request_hash, table.c.status_code, table.c.content_type, table.c.body,
+                       table.c.created_at).where(this)
+            ).one_or_none()  # fmt: skip
+            if row is not None and row.created_at >= now - ttl:
+                return False, Stored(*row[:4])
+            # expired (or gone meanwhile): forget it and claim again
+            conn.execute(delete(table).where(this))
+            if conn.execute(claim).first() is not None:
+                return True, None
+            return False, Stored(request_hash, None, None, None)  # claimed by a retry meanwhile
 
     def _finish(self, scope_id: str, key: str, status: int, content_type: str, body: bytes) -> None:
-        uow = self.container.uow()
-        with uow:
-            record = uow.session.get(IdempotencyRecord, (scope_id, key))
-            if record is None:
-                return
+        table = _TABLE
+        this = and_(table.c.actor == scope_id, table.c.key == key)
+        with self.container.engine.begin() as conn:
             if status >= 500 or status in (401, 409, 429):
-                uow.session.delete(record)  # not a final answer: a retry may do better
+                conn.execute(delete(table).where(this))  # not a final answer: a retry may do better
             else:
-                record.status_code, record.content_type, record.body = status, content_type, body
-            uow.commit()
+                values = {"status_code": status, "content_type": content_type, "body": body}
+                conn.execute(update(table).where(this).values(**values))
 
 
 async def _reply(send: Send, status: int, payload: dict[str, Any]) -> None:
