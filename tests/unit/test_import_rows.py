@@ -19,8 +19,6 @@ from safepassage.registry.importing.reader import (
     sniff_delimiter,
 )
 from safepassage.registry.importing.rows import ImportRecord, RowProblem, RowReader, date_text
-from safepassage.registry.importing.writer import spelled_names_cached, tokens_cached
-from safepassage.registry.naming import spelled_names, tokens_of
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
@@ -250,23 +248,6 @@ def test_the_fingerprint_ignores_stray_columns_and_spacing_but_not_values() -> N
     a, b, c = (read(2, cells) for cells in (["Ali", "x", "m"], [" Ali ", "y", "M"], ["Ali", "x", "f"]))
     assert isinstance(a, ImportRecord) and isinstance(b, ImportRecord) and isinstance(c, ImportRecord)
     assert a.fingerprint == b.fingerprint != c.fingerprint
-
-
-def test_cached_names_equal_the_services_names() -> None:
-    cases = [
-        (
-            {NamePart.GIVEN: "محمد", NamePart.FAMILY: "الحلبي"},
-            [(NamePart.GIVEN, "Mohammed"), (NamePart.GIVEN, "محمد")],
-        ),
-        ({NamePart.GIVEN: "Наталья", NamePart.FATHER: "Ивановна", NamePart.FAMILY: "Иванова"}, []),
-        (
-            {NamePart.GIVEN: " Ali ", NamePart.GRANDFATHER: "", NamePart.FAMILY: None},
-            [(NamePart.FAMILY, " ")],
-        ),
-    ]
-    for primary, others in cases:
-        assert spelled_names_cached(primary, others) == spelled_names(primary, others)  # type: ignore[arg-type]
-        assert tokens_cached(spelled_names(primary, others)) == tokens_of(spelled_names(primary, others))  # type: ignore[arg-type]
 
 
 # -- files -----------------------------------------------------------------------------------------------

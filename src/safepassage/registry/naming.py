@@ -5,10 +5,18 @@ One function serves the services (ORM) and the bulk import (plain rows), so both
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from safepassage.registry.codes import NamePart
 from safepassage.shared.text import name_keys, name_tokens, normalise_written
+
+if TYPE_CHECKING:
+    from safepassage.registry.schemas import PersonCreate
+
+Primary = dict[NamePart, str | None]
+Others = list[tuple[NamePart, str]]
 
 
 @dataclass(frozen=True)
@@ -22,15 +30,14 @@ class SpelledName:
     skeleton_key: str
 
 
+@functools.lru_cache(maxsize=65_536)  # names repeat a lot across a partner's list
 def spell(part: NamePart, text: str, *, position: int, is_primary: bool) -> SpelledName:
     written = normalise_written(text)
     keys = name_keys(written)
     return SpelledName(part, position, written, keys.script.value, is_primary, keys.latin, keys.skeleton)
 
 
-def spelled_names(
-    primary: dict[NamePart, str | None], others: list[tuple[NamePart, str]]
-) -> list[SpelledName]:
+def spelled_names(primary: Primary, others: Others) -> list[SpelledName]:
     """The primary name of each part, then the other spellings, without repeats of the same text."""
     result: list[SpelledName] = []
     seen: set[tuple[NamePart, str]] = set()
@@ -58,5 +65,21 @@ def tokens_of(names: list[SpelledName]) -> set[str]:
     """Every skeleton token of every spelling: what search in any script looks up."""
     tokens: set[str] = set()
     for name in names:
-        tokens.update(t for t in name_tokens(name.text) if t)
+        tokens.update(_tokens(name.text))
     return tokens
+
+
+@functools.lru_cache(maxsize=65_536)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(t for t in name_tokens(text) if t)
+
+
+def name_parts(cmd: PersonCreate) -> tuple[Primary, Others]:
+    """The primary spelling of each part and the other spellings, as ``spelled_names`` takes them."""
+    primary: Primary = {
+        NamePart.GIVEN: cmd.given_name,
+        NamePart.FATHER: cmd.father_name,
+        NamePart.GRANDFATHER: cmd.grandfather_name,
+        NamePart.FAMILY: cmd.family_name,
+    }
+    return primary, [(s.part, s.text) for s in cmd.other_spellings]

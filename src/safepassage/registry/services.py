@@ -31,7 +31,7 @@ from safepassage.registry.models import (
     ProtectionAttributes,
     Site,
 )
-from safepassage.registry.naming import SpelledName, spell, spelled_names, tokens_of
+from safepassage.registry.naming import SpelledName, name_parts, spell, spelled_names, tokens_of
 from safepassage.security.policy import Actor, Permission, require
 from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from safepassage.shared.ids import new_id
@@ -171,15 +171,7 @@ def _build_person(
         updated_at=now,
     )
     person.set_birth_date(birth)
-    names = spelled_names(
-        {
-            NamePart.GIVEN: cmd.given_name,
-            NamePart.FATHER: cmd.father_name,
-            NamePart.GRANDFATHER: cmd.grandfather_name,
-            NamePart.FAMILY: cmd.family_name,
-        },
-        [(s.part, s.text) for s in cmd.other_spellings],
-    )
+    names = spelled_names(*name_parts(cmd))
     person.names = _name_rows(names)
     person.documents = [
         Document(

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from safepassage.db import UTCDateTime
 from safepassage.history import ChangeRecord
-from safepassage.registry.codes import EvacuationCategory, HouseholdStatus, Intention, NamePart, Relationship
+from safepassage.registry.codes import EvacuationCategory, HouseholdStatus, Intention, Relationship
 from safepassage.registry.importing.rows import ImportRecord
 from safepassage.registry.models import (
     ConsentRecord,
@@ -43,11 +43,10 @@ from safepassage.registry.models import (
     Phone,
     Site,
 )
-from safepassage.registry.naming import SpelledName, spell
+from safepassage.registry.naming import name_parts, spelled_names, tokens_of
 from safepassage.shared.dates import PartialDate
 from safepassage.shared.ids import new_id
 from safepassage.shared.reference import document_number_key
-from safepassage.shared.text import name_tokens
 from safepassage.uow import UnitOfWork
 
 ADULT_AGE = 18
@@ -72,48 +71,6 @@ TABLES: dict[str, Table] = {
         ChangeRecord,
     )
 }
-
-
-@functools.lru_cache(maxsize=32_768)
-def _spell(part: NamePart, text: str, position: int, is_primary: bool) -> SpelledName:
-    return spell(part, text, position=position, is_primary=is_primary)
-
-
-@functools.lru_cache(maxsize=32_768)
-def _tokens(text: str) -> tuple[str, ...]:
-    return tuple(t for t in name_tokens(text) if t)
-
-
-def spelled_names_cached(
-    primary: dict[NamePart, str | None], others: list[tuple[NamePart, str]]
-) -> list[SpelledName]:
-    """``naming.spelled_names`` with each spelling cached (names repeat across a partner's list).
-    A unit test holds the two equal."""
-    result: list[SpelledName] = []
-    seen: set[tuple[NamePart, str]] = set()
-    for part in NamePart:
-        text = primary.get(part)
-        if text and text.strip():
-            name = _spell(part, text, len(result), True)
-            seen.add((part, name.text))
-            result.append(name)
-    for part, text in others:
-        if not text or not text.strip():
-            continue
-        name = _spell(part, text, len(result), False)
-        if (part, name.text) in seen:
-            continue
-        seen.add((part, name.text))
-        result.append(name)
-    return result
-
-
-def tokens_cached(names: list[SpelledName]) -> set[str]:
-    """``naming.tokens_of``, cached per spelling."""
-    tokens: set[str] = set()
-    for name in names:
-        tokens.update(_tokens(name.text))
-    return tokens
 
 
 def person_key(source: str, source_id: str | None, fingerprint: str) -> str:
@@ -265,15 +222,7 @@ class RowFactory:
                 "updated_at": now,
             }
         )
-        names = spelled_names_cached(
-            {
-                NamePart.GIVEN: cmd.given_name,
-                NamePart.FATHER: cmd.father_name,
-                NamePart.GRANDFATHER: cmd.grandfather_name,
-                NamePart.FAMILY: cmd.family_name,
-            },
-            [(s.part, s.text) for s in cmd.other_spellings],
-        )
+        names = spelled_names(*name_parts(cmd))
         children: list[tuple[str, tuple[Any, ...]]] = []
         add = children.append
         for n in names:
@@ -282,7 +231,7 @@ class RowFactory:
                 "text": n.text, "script": n.script, "is_primary": n.is_primary, "latin_key": n.latin_key,
                 "skeleton_key": n.skeleton_key,
             })))  # fmt: skip
-        for token in sorted(tokens_cached(names)):
+        for token in sorted(tokens_of(names)):
             add(("name_tokens", (ident, token)))
         for d in cmd.documents:
             add(("documents", cols["documents"].row({
