@@ -187,3 +187,9 @@ def test_person_update_consent_and_history_endpoints(app_client, api_as, supervi
 def test_openapi_documents_the_registry(app_client):
     spec = app_client.get("/api/v1/openapi.json").json()
     assert "/api/v1/households" in spec["paths"] and "/api/v1/persons" in spec["paths"]
+
+
+def test_the_registration_answer_is_what_a_read_returns(app_client, api_as, clerk_aleppo, site_id):
+    headers = api_as(clerk_aleppo)
+    created = app_client.post("/api/v1/households", json=household_payload(site_id), headers=headers).json()
+    assert app_client.get(f"/api/v1/households/{created['id']}", headers=headers).json() == created

@@ -33,8 +33,8 @@ class Created(BaseModel):
 @router.post("/households", status_code=201, tags=["households"], response_model=schemas.HouseholdRead)
 def register_household(cmd: schemas.HouseholdCreate, uow: UowDep, actor: Writer) -> schemas.HouseholdRead:
     """Register a whole household in one request. Honours ``Idempotency-Key``."""
-    household_id = services.register_household(uow, cmd, actor=actor)
-    return queries.get_household(uow, household_id, actor=actor)
+    # the household as written: no second transaction to read back what this one just wrote
+    return queries.household_read(services.register_household_returning(uow, cmd, actor=actor))
 
 
 @router.get("/households", tags=["households"])

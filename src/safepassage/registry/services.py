@@ -27,6 +27,7 @@ from safepassage.registry.models import (
     NameToken,
     Person,
     PersonName,
+    PersonNeed,
     Phone,
     ProtectionAttributes,
     Site,
@@ -161,6 +162,8 @@ def _build_person(
     person = Person(
         id=new_id(),  # known before flush: the name tokens refer to it
         site_id=site.id,
+        merged_into_id=None,  # set, not defaulted at flush: register_household_returning reads it back
+        source_key=None,
         sex=cmd.sex,
         place_of_birth=cmd.place_of_birth,
         nationalities=list(cmd.nationalities),
@@ -184,7 +187,7 @@ def _build_person(
         for d in cmd.documents
     ]
     person.phones = [Phone(e164=p) for p in dict.fromkeys(phones)]
-    person.set_needs(list(cmd.needs))
+    person.needs = [PersonNeed(code=code) for code in sorted(set(cmd.needs))]  # loaded even when empty
     person.state_intention(
         cmd.intention or intention, stated_on=intention_date, recorded_at=now, recorded_by=actor.username
     )
@@ -220,6 +223,22 @@ def register_household(
 ) -> uuid.UUID:
     """Register a household and all its members in one transaction. With ``source_key`` (a partner
     list's row identity), registering the same source again returns the first household unchanged."""
+    household = _register_household(uow, cmd, actor=actor, source_key=source_key)
+    return household if isinstance(household, uuid.UUID) else household.id
+
+
+def register_household_returning(uow: UnitOfWork, cmd: schemas.HouseholdCreate, *, actor: Actor) -> Household:
+    """``register_household``, returning the household as written: committed and detached, with its
+    members and their names and needs loaded, for the caller to present without reading it back."""
+    household = _register_household(uow, cmd, actor=actor, source_key=None)
+    if not isinstance(household, Household):  # pragma: no cover - only a source key finds an existing one
+        raise Conflict("the household exists already")
+    return household
+
+
+def _register_household(
+    uow: UnitOfWork, cmd: schemas.HouseholdCreate, *, actor: Actor, source_key: str | None
+) -> Household | uuid.UUID:
     require(actor, Permission.REGISTRY_WRITE)
     for member in cmd.members:
         _check_protection_permission(actor, member.protection)
@@ -233,6 +252,7 @@ def register_household(
         household = Household(
             site_id=site.id,
             status=HouseholdStatus.ACTIVE,
+            merged_into_id=None,
             source_key=source_key,
             created_at=now,
             updated_at=now,
@@ -254,7 +274,7 @@ def register_household(
             uow.session.add(person)
         household.check_one_head()
         uow.commit()
-        return household.id
+        return household
 
 
 def add_person(
