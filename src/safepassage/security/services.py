@@ -14,6 +14,7 @@ import uuid
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from safepassage.security.models import ApiToken, User
 from safepassage.security.policy import Actor, Permission, Role, require
@@ -128,7 +129,9 @@ def issue_token(
 def actor_for_token(uow: UnitOfWork, token: str) -> Actor | None:
     digest = _token_hash(token)
     with uow:
-        row = uow.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+        row = uow.session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == digest).options(joinedload(ApiToken.user))
+        )
         if row is None or not hmac.compare_digest(row.token_hash, digest):
             return None
         if row.revoked_at is not None or row.expires_at <= uow.now() or not row.user.is_active:
