@@ -200,7 +200,7 @@ def test_check_in_and_out_changes_the_occupancy(
     assert status == 303 and location.endswith("#stays")
     page = clerk_client.get(person_url).text
     assert "Checked in." in page
-    assert re.search(r"<dt>Now at</dt><dd dir=\"auto\">ALP-AP", page)
+    assert re.search(r"<dt>Now at</dt><dd><bdi>ALP-AP", page)
     assert 'action="' + person_url + '/check-out"' in page
     sites = clerk_client.get("/sites").text
     assert re.search(r'data-label="Occupied" class="num">1<', sites)
