@@ -74,3 +74,28 @@ def test_demo_then_export_round_trip(cli, container, supervisor, tmp_path):
 def test_export_of_an_unknown_site_fails_clearly(cli, tmp_path):
     result = cli("export", "--out", str(tmp_path / "x.csv"), "--site", "NOPE")
     assert result.exit_code == 2 and "site 'NOPE' does not exist" in result.output
+
+
+def test_import_reports_rejects_and_exits_3_then_nothing_new(cli, container, supervisor, site_id, tmp_path):
+    source = tmp_path / "partner.csv"
+    source.write_text(
+        "household;relationship;given_name;family_name;sex;birth_date;phone\n"
+        "H1;head;Наталья;Иванова;F;1986-04;0944 123 456\n"
+        "H1;child;علي;الحسن;M;2014;\n"
+        "H2;head;Ahmad;Khatib;M;1990-13-45;\n",
+        encoding="utf-8",
+    )
+    first = cli("import", str(source), "--site", "ALP-AP")
+    assert first.exit_code == 3, first.output
+    rejects = tmp_path / "partner.rejects.csv"
+    assert rejects.exists(), first.output
+    text = rejects.read_text(encoding="utf-8-sig")
+    assert "birth_date" in text and "1990-13-45" in text
+    page = queries.list_persons(container.uow(), queries.PersonFilter(q="Natalia"), actor=supervisor)
+    assert len(page.items) == 1
+    again = cli("import", str(source), "--site", "ALP-AP")
+    assert again.exit_code == 3
+    everyone = queries.list_persons(container.uow(), queries.PersonFilter(), actor=supervisor)
+    assert len(everyone.items) == 2
+    missing = cli("import", str(source), "--site", "NOPE")
+    assert missing.exit_code == 2 and "site 'NOPE' does not exist" in missing.output
