@@ -1,7 +1,7 @@
 """Bulk persistence: one transaction per batch of validated rows.
 
 The ORM unit of work per row is far too slow for a million rows, so this writes the same rows the
-services would (``registry.services._build_person``), derived the same way (``registry.naming``,
+services would (``registry.services.registration._build_person``), derived the same way (``registry.naming``,
 ``shared.reference``, ``Person.set_birth_date``), plus one ``change_records`` row per created person
 and household, since the history listener only sees ORM flushes.
 

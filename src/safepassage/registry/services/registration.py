@@ -1,0 +1,239 @@
+"""Registering households and persons, and the person-building rules they share with corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+
+from safepassage.registry import schemas
+from safepassage.registry.codes import (
+    EvacuationCategory,
+    HouseholdStatus,
+    Intention,
+    Relationship,
+)
+from safepassage.registry.models import (
+    ConsentRecord,
+    Document,
+    Household,
+    NameToken,
+    Person,
+    PersonName,
+    PersonNeed,
+    Phone,
+    ProtectionAttributes,
+    Site,
+)
+from safepassage.registry.naming import SpelledName, name_parts, spelled_names, tokens_of
+from safepassage.registry.services.lookups import get_household_or_raise, get_site_or_raise
+from safepassage.security.policy import Actor, Permission, require
+from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid
+from safepassage.shared.ids import new_id
+from safepassage.shared.reference import document_number_key, normalise_phone
+from safepassage.uow import UnitOfWork
+
+# ---------------------------------------------------------------------------------------------------
+# Persons and households
+
+
+def name_rows(names: list[SpelledName]) -> list[PersonName]:
+    return [
+        PersonName(
+            part=n.part,
+            position=n.position,
+            text=n.text,
+            script=n.script,
+            is_primary=n.is_primary,
+            latin_key=n.latin_key,
+            skeleton_key=n.skeleton_key,
+        )
+        for n in names
+    ]
+
+
+def set_tokens(person: Person) -> None:
+    names = [
+        SpelledName(n.part, n.position, n.text, n.script, n.is_primary, n.latin_key, n.skeleton_key)
+        for n in person.names
+    ]
+    wanted = tokens_of(names)
+    person.tokens[:] = [t for t in person.tokens if t.token in wanted]
+    have = {t.token for t in person.tokens}
+    person.tokens.extend(NameToken(token=token) for token in sorted(wanted - have))
+
+
+def check_protection_permission(actor: Actor, protection: schemas.ProtectionInput | None) -> None:
+    if protection is not None and not protection.is_empty() and not actor.can(Permission.PROTECTED_WRITE):
+        raise Forbidden("your role may not record protection attributes")
+
+
+def _build_person(
+    uow: UnitOfWork,
+    cmd: schemas.PersonCreate,
+    *,
+    site: Site,
+    category: EvacuationCategory,
+    intention: Intention,
+    intention_date: dt.date,
+    actor: Actor,
+    prefix: str = "",
+) -> Person:
+    now = uow.now()
+    try:
+        birth = cmd.birth_date.parse(today=now.date())
+    except ValueError as exc:
+        raise Invalid(str(exc), problems=[FieldProblem(f"{prefix}birth_date", str(exc))]) from None
+    phones: list[str] = []
+    for i, raw in enumerate(cmd.phones):
+        try:
+            phones.append(normalise_phone(raw, uow.default_phone_region))
+        except ValueError as exc:
+            raise Invalid(str(exc), problems=[FieldProblem(f"{prefix}phones.{i}", str(exc))]) from None
+    person = Person(
+        id=new_id(),  # known before flush: the name tokens refer to it
+        site_id=site.id,
+        merged_into_id=None,  # set, not defaulted at flush: register_household_returning reads it back
+        source_key=None,
+        sex=cmd.sex,
+        place_of_birth=cmd.place_of_birth,
+        nationalities=list(cmd.nationalities),
+        languages=list(cmd.languages),
+        category=cmd.category or category,
+        relationship_to_head=cmd.relationship_to_head,
+        created_at=now,
+        updated_at=now,
+    )
+    person.set_birth_date(birth)
+    names = spelled_names(*name_parts(cmd))
+    person.names = name_rows(names)
+    person.documents = [
+        Document(
+            type=d.type,
+            number=d.number,
+            number_key=document_number_key(d.number),
+            issuing_country=d.issuing_country,
+            expiry_date=d.expiry_date,
+        )
+        for d in cmd.documents
+    ]
+    person.phones = [Phone(e164=p) for p in dict.fromkeys(phones)]
+    person.needs = [PersonNeed(code=code) for code in sorted(set(cmd.needs))]  # loaded even when empty
+    person.state_intention(
+        cmd.intention or intention, stated_on=intention_date, recorded_at=now, recorded_by=actor.username
+    )
+    for consent in cmd.consents:
+        person.record_consent(consent_record(uow, consent, actor))
+    if cmd.protection is not None and not cmd.protection.is_empty():
+        person.protection = ProtectionAttributes(**cmd.protection.model_dump())
+    person.tokens = [NameToken(token=token) for token in sorted(tokens_of(names))]
+    return person
+
+
+def consent_record(uow: UnitOfWork, cmd: schemas.ConsentCreate, actor: Actor) -> ConsentRecord:
+    now = uow.now()
+    decided = cmd.decided_at or now
+    if decided > now + dt.timedelta(minutes=5):
+        raise Invalid(
+            "consent cannot be dated in the future", problems=[FieldProblem("decided_at", "in the future")]
+        )
+    return ConsentRecord(
+        purpose=cmd.purpose,
+        partner=cmd.partner,
+        decision=cmd.decision,
+        method=cmd.method,
+        decided_at=decided,
+        recorded_at=now,
+        recorded_by=actor.username,
+        note=cmd.note,
+    )
+
+
+def register_household(
+    uow: UnitOfWork, cmd: schemas.HouseholdCreate, *, actor: Actor, source_key: str | None = None
+) -> uuid.UUID:
+    """Register a household and all its members in one transaction. With ``source_key`` (a partner
+    list's row identity), registering the same source again returns the first household unchanged."""
+    household = _register_household(uow, cmd, actor=actor, source_key=source_key)
+    return household if isinstance(household, uuid.UUID) else household.id
+
+
+def register_household_returning(uow: UnitOfWork, cmd: schemas.HouseholdCreate, *, actor: Actor) -> Household:
+    """``register_household``, returning the household as written: committed and detached, with its
+    members and their names and needs loaded, for the caller to present without reading it back."""
+    household = _register_household(uow, cmd, actor=actor, source_key=None)
+    if not isinstance(household, Household):  # pragma: no cover - only a source key finds an existing one
+        raise Conflict("the household exists already")
+    return household
+
+
+def _register_household(
+    uow: UnitOfWork, cmd: schemas.HouseholdCreate, *, actor: Actor, source_key: str | None
+) -> Household | uuid.UUID:
+    require(actor, Permission.REGISTRY_WRITE)
+    for member in cmd.members:
+        check_protection_permission(actor, member.protection)
+    with uow.acting(actor.username):
+        if source_key is not None:
+            existing = uow.session.scalar(select(Household.id).where(Household.source_key == source_key))
+            if existing is not None:
+                return existing
+        site = get_site_or_raise(uow, cmd.site_id)
+        now = uow.now()
+        household = Household(
+            site_id=site.id,
+            status=HouseholdStatus.ACTIVE,
+            merged_into_id=None,
+            source_key=source_key,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(household)
+        stated_on = cmd.intention_date or now.date()
+        for i, member in enumerate(cmd.members):
+            person = _build_person(
+                uow,
+                member,
+                site=site,
+                category=cmd.category,
+                intention=cmd.intention,
+                intention_date=stated_on,
+                actor=actor,
+                prefix=f"members.{i}.",
+            )
+            household.members.append(person)
+            uow.session.add(person)
+        household.check_one_head()
+        uow.commit()
+        return household
+
+
+def add_person(
+    uow: UnitOfWork, household_id: uuid.UUID, cmd: schemas.PersonCreate, *, actor: Actor
+) -> uuid.UUID:
+    """Register one more person into an existing household (a newborn, a relative who arrived)."""
+    require(actor, Permission.REGISTRY_WRITE)
+    check_protection_permission(actor, cmd.protection)
+    with uow.acting(actor.username):
+        household = get_household_or_raise(uow, household_id)
+        if cmd.relationship_to_head == Relationship.HEAD:
+            raise Invalid(
+                "the household has a head: use change-head after adding",
+                problems=[FieldProblem("relationship_to_head", "the household has a head already")],
+            )
+        head = household.head
+        person = _build_person(
+            uow,
+            cmd,
+            site=household.site,
+            category=head.category if head else EvacuationCategory.OTHER,
+            intention=head.intention if head else Intention.UNDECIDED,
+            intention_date=uow.now().date(),
+            actor=actor,
+        )
+        household.add_member(person, cmd.relationship_to_head)
+        uow.session.add(person)
+        household.updated_at = uow.now()
+        uow.commit()
+        return person.id

@@ -1,0 +1,44 @@
+"""Sites: create and change."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from safepassage.registry import schemas
+from safepassage.registry.models import (
+    Site,
+)
+from safepassage.registry.services.lookups import get_site_or_raise
+from safepassage.security.policy import Actor, Permission, require
+from safepassage.shared.errors import Conflict, FieldProblem, Invalid
+from safepassage.uow import UnitOfWork
+
+# ---------------------------------------------------------------------------------------------------
+# Sites
+
+
+def create_site(uow: UnitOfWork, cmd: schemas.SiteCreate, *, actor: Actor) -> uuid.UUID:
+    require(actor, Permission.SITE_MANAGE)
+    with uow.acting(actor.username):
+        if uow.session.scalar(select(Site.id).where(Site.code == cmd.code)) is not None:
+            raise Conflict(
+                f"a site with code '{cmd.code}' exists already",
+                problems=[FieldProblem("code", "already in use")],
+            )
+        site = Site(created_at=uow.now(), **cmd.model_dump())
+        uow.session.add(site)
+        uow.commit()
+        return site.id
+
+
+def update_site(uow: UnitOfWork, site_id: uuid.UUID, cmd: schemas.SiteUpdate, *, actor: Actor) -> None:
+    require(actor, Permission.SITE_MANAGE)
+    with uow.acting(actor.username):
+        site = get_site_or_raise(uow, site_id)
+        for key, value in cmd.model_dump(exclude_unset=True).items():
+            if value is None and key in {"name", "kind", "bed_capacity"}:
+                raise Invalid(f"{key} cannot be empty", problems=[FieldProblem(key, "cannot be empty")])
+            setattr(site, key, value)
+        uow.commit()
