@@ -53,6 +53,9 @@ def bootstrap(
     settings: Settings | None = None, *, clock: Clock | None = None, **engine_kwargs: Any
 ) -> Container:
     settings = settings or Settings()
+    if not settings.is_sqlite:
+        engine_kwargs.setdefault("pool_size", settings.db_pool_size)
+        engine_kwargs.setdefault("max_overflow", settings.db_max_overflow)
     engine = make_engine(settings.database_url, **engine_kwargs)
     return Container(
         settings=settings,

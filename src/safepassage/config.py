@@ -19,6 +19,12 @@ class Settings(BaseSettings):
         default="sqlite:///var/safepassage.db",
         description="SQLAlchemy URL. SQLite file by default; postgresql+psycopg://... in production.",
     )
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="PostgreSQL connections each server process keeps open."
+    )
+    db_max_overflow: int = Field(
+        default=5, ge=0, le=200, description="Extra PostgreSQL connections a process may open at peaks."
+    )
     host: str = Field(default="127.0.0.1", description="Address the web app and API listen on.")
     port: int = Field(default=8000, description="Port the web app and API listen on.")
     secret_key: SecretStr = Field(
