@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import json
 import uuid
 from typing import Any
@@ -64,28 +65,23 @@ def _text(value: Any) -> str | None:
 
 
 class Tracking:
-    """What to record for one model: its subject column and which fields are masked."""
+    """What to record for one model: its subject column and which fields are masked. The model's
+    column and key names are looked up once, on first use (the listener runs on every flush)."""
 
-    def __init__(
-        self, subject: str, masked: frozenset[str] = frozenset(), skip: frozenset[str] = frozenset()
-    ):
+    def __init__(self, model: type[Any], subject: str, masked: frozenset[str], skip: frozenset[str]) -> None:
+        self.model = model
         self.subject = subject
         self.masked = masked
         self.skip = skip | {"updated_at", "created_at"}
-        self._columns: list[str] | None = None
-        self._keys: list[str] = []
 
-    def prepare(self, mapper: Any) -> None:
-        """Column keys and primary key attributes of the model, looked up once (the listener runs on
-        every flush)."""
-        if self._columns is None:
-            self._keys = [mapper.get_property_by_column(col).key for col in mapper.primary_key]
-            self._columns = [attr.key for attr in mapper.column_attrs if attr.key not in self.skip]
-
-    @property
+    @functools.cached_property
     def columns(self) -> list[str]:
-        assert self._columns is not None
-        return self._columns
+        return [attr.key for attr in inspect(self.model).column_attrs if attr.key not in self.skip]
+
+    @functools.cached_property
+    def keys(self) -> list[str]:
+        mapper = inspect(self.model)
+        return [mapper.get_property_by_column(col).key for col in mapper.primary_key]
 
 
 TRACKED: dict[type[Any], Tracking] = {}
@@ -98,14 +94,7 @@ def track(
     masked: frozenset[str] = frozenset(),
     skip: frozenset[str] = frozenset(),
 ) -> None:
-    TRACKED[model] = Tracking(subject, masked, skip)
-
-
-def _tracking(obj: Any) -> Tracking | None:
-    tracking = TRACKED.get(type(obj))
-    if tracking is not None:
-        tracking.prepare(inspect(type(obj)))
-    return tracking
+    TRACKED[model] = Tracking(model, subject, masked, skip)
 
 
 def _row(
@@ -119,7 +108,7 @@ def _row(
         "actor": info.get("actor", "system"),
         "action": action,
         "entity": type(obj).__tablename__,
-        "entity_id": ":".join(str(_plain(getattr(obj, key))) for key in tracking._keys),
+        "entity_id": ":".join(str(_plain(getattr(obj, key))) for key in tracking.keys),
         "subject_id": getattr(obj, tracking.subject),
         "field": field,
         "old_value": MASK if masked and old is not None else _text(old),
@@ -147,11 +136,11 @@ def _write_history(session: Session, _context: Any) -> None:
     now = info["now"]()  # one moment for the whole flush
     rows: list[dict[str, Any]] = []
     for obj in session.new:
-        tracking = _tracking(obj)
+        tracking = TRACKED.get(type(obj))
         if tracking is not None:
             rows.append(_row(info, now, tracking, obj, "create", None, None, _snapshot(tracking, obj)))
     for obj in session.dirty:
-        tracking = _tracking(obj)
+        tracking = TRACKED.get(type(obj))
         if tracking is None:
             continue
         state = inspect(obj)
@@ -164,7 +153,7 @@ def _write_history(session: Session, _context: Any) -> None:
             if _plain(old) != _plain(new):
                 rows.append(_row(info, now, tracking, obj, "update", key, old, new))
     for obj in session.deleted:
-        tracking = _tracking(obj)
+        tracking = TRACKED.get(type(obj))
         if tracking is not None:
             rows.append(_row(info, now, tracking, obj, "delete", None, _snapshot(tracking, obj), None))
     if rows:
