@@ -424,7 +424,7 @@ def test_stored_names_and_tokens_match_the_services(
     assert [tuple(r) for r in stored] == [
         (n.part, n.position, n.text, n.script, n.is_primary, n.latin_key, n.skeleton_key) for n in expected
     ]
-    assert tokens == tokens_of(expected)
+    assert tokens == tokens_of(n.text for n in expected)
 
 
 def test_same_source_id_in_another_file_is_not_created_twice(

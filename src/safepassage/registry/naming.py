@@ -6,6 +6,7 @@ One function serves the services (ORM) and the bulk import (plain rows), so both
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,11 +62,11 @@ def spelled_names(primary: Primary, others: Others) -> list[SpelledName]:
     return result
 
 
-def tokens_of(names: list[SpelledName]) -> set[str]:
+def tokens_of(texts: Iterable[str]) -> set[str]:
     """Every skeleton token of every spelling: what search in any script looks up."""
     tokens: set[str] = set()
-    for name in names:
-        tokens.update(_tokens(name.text))
+    for text in texts:
+        tokens.update(_tokens(text))
     return tokens
 
 

@@ -231,7 +231,7 @@ class RowFactory:
                 "text": n.text, "script": n.script, "is_primary": n.is_primary, "latin_key": n.latin_key,
                 "skeleton_key": n.skeleton_key,
             })))  # fmt: skip
-        for token in sorted(tokens_of(names)):
+        for token in sorted(tokens_of(n.text for n in names)):
             add(("name_tokens", (ident, token)))
         for d in cmd.documents:
             add(("documents", cols["documents"].row({

@@ -54,11 +54,7 @@ def name_rows(names: list[SpelledName]) -> list[PersonName]:
 
 
 def set_tokens(person: Person) -> None:
-    names = [
-        SpelledName(n.part, n.position, n.text, n.script, n.is_primary, n.latin_key, n.skeleton_key)
-        for n in person.names
-    ]
-    wanted = tokens_of(names)
+    wanted = tokens_of(n.text for n in person.names)
     person.tokens[:] = [t for t in person.tokens if t.token in wanted]
     have = {t.token for t in person.tokens}
     person.tokens.extend(NameToken(token=token) for token in sorted(wanted - have))
@@ -127,7 +123,7 @@ def _build_person(
         person.record_consent(consent_record(uow, consent, actor))
     if cmd.protection is not None and not cmd.protection.is_empty():
         person.protection = ProtectionAttributes(**cmd.protection.model_dump())
-    person.tokens = [NameToken(token=token) for token in sorted(tokens_of(names))]
+    person.tokens = [NameToken(token=token) for token in sorted(tokens_of(n.text for n in names))]
     return person
 
 
