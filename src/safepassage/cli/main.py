@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -53,6 +54,11 @@ def _domain_failure(exc: DomainError) -> typer.Exit:
     for problem in exc.problems:
         err.print(f"  {problem.field}: {problem.reason}")
     return typer.Exit(2)
+
+
+def _site_id(container: Container, code: str) -> uuid.UUID:
+    with container.uow() as uow:
+        return services.get_site_by_code_or_raise(uow, code).id
 
 
 def _progress() -> Progress:
@@ -183,8 +189,7 @@ def import_(
 
     container = _container()
     try:
-        with container.uow() as uow:
-            site_id = services.get_site_by_code_or_raise(uow, site).id
+        site_id = _site_id(container, site)
         with _progress() as progress:
             task = progress.add_task(f"importing {file.name}", total=None)
             report = import_file(
@@ -232,10 +237,7 @@ def export(
 
     container = _container()
     try:
-        site_id = None
-        if site:
-            with container.uow() as uow:
-                site_id = services.get_site_by_code_or_raise(uow, site).id
+        site_id = _site_id(container, site) if site else None
         with _progress() as progress:
             task = progress.add_task("exporting", total=None)
             count = export_csv(
