@@ -1,0 +1,1 @@
+"""Linking: the same person across lists and scripts (engine in ``engine``; workflow services beside it)."""

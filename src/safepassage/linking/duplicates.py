@@ -1,0 +1,212 @@
+"""The possible-duplicate check a clerk sees when a household is registered.
+
+The registry is held in the engine's prepared ``LinkIndex`` (its blocking keys looked up with one
+query, the candidates scored with the trained model's parameters: no retraining), built once per
+process and kept: building it reads every active person, which is the slow part at a million
+persons. A batch run (and ``safepassage linking refresh-index``) rebuilds it. Persons registered since
+the index was built (the *delta*) are checked with a small index of their own, so that two
+registrations of one person minutes apart are still caught; past ``MAX_DELTA`` new persons the main
+index is rebuilt by that check. Persons merged or erased since the build are dropped from the answer.
+
+The check runs after the registration is committed and never fails it: a failing check is logged
+and answers nothing. Candidates at the clerk's sites are named; a candidate elsewhere is reported
+without name or id ("a possible duplicate at another site"), since the clerk may not open it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from safepassage.linking.engine import Candidate, LinkIndex, PersonRecord
+from safepassage.linking.records import person_record, persons_by_id
+from safepassage.registry.models import Person, Site
+from safepassage.security.policy import SYSTEM, Actor
+from safepassage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_DELTA = 2000  # persons registered since the build checked apart; more: rebuild
+MIN_PROBABILITY = 0.5
+
+
+class PossibleDuplicate(BaseModel):
+    """``of``: the new person; ``person_id``/``name``: the registered one (None out of scope)."""
+
+    of: uuid.UUID
+    of_name: str
+    person_id: uuid.UUID | None
+    name: str | None
+    site_code: str | None
+    probability: float
+    reasons: str
+    message: str
+
+
+@dataclass
+class _Built:
+    index: LinkIndex
+    built_at: dt.datetime
+    size: int
+
+
+class DuplicateChecker:
+    """The cached index of one database (one per process; thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: _Built | None = None
+
+    def refresh(self, uow: UnitOfWork) -> int:
+        """Rebuild the index from every active person; returns how many it holds."""
+        with uow.acting(SYSTEM):
+            built_at = uow.now()
+            ids = list(uow.session.scalars(select(Person.id).where(Person.merged_into_id.is_(None))))
+            records = [person_record(p) for p in _chunked_persons(uow, ids)]
+        built = _Built(LinkIndex(records), built_at, len(records))
+        with self._lock:
+            self._built = built
+        return built.size
+
+    def install(self, records: Sequence[PersonRecord], built_at: dt.datetime) -> None:
+        """Take an index of ``records`` (every active person, read at ``built_at``): the batch run's."""
+        built = _Built(LinkIndex(records), built_at, len(records))
+        with self._lock:
+            self._built = built
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._built = None
+
+    def indexes(self, uow: UnitOfWork, *, leave_out: set[uuid.UUID] | None = None) -> list[LinkIndex]:
+        """The cached index of the registry, and one of the persons registered since it was built
+        (but ``leave_out``); builds the first when there is none."""
+        skip = leave_out or set()
+        for _ in range(2):
+            with self._lock:
+                built = self._built
+            if built is None:
+                self.refresh(uow)
+                continue
+            with uow.acting(SYSTEM):
+                delta_ids = [
+                    pid
+                    for pid in uow.session.scalars(
+                        select(Person.id).where(
+                            Person.merged_into_id.is_(None), Person.created_at >= built.built_at
+                        )
+                    )
+                    if pid not in skip
+                ]
+                if len(delta_ids) > MAX_DELTA:  # too many for a small index: rebuild the main one
+                    self.invalidate()
+                    continue
+                delta = [person_record(p) for p in persons_by_id(uow, delta_ids).values()]
+            return [built.index, LinkIndex(delta)] if delta else [built.index]
+        with self._lock:
+            built = self._built
+        if built is None:  # registrations outran two rebuilds: one more, and no delta
+            self.refresh(uow)
+            with self._lock:
+                built = self._built
+        assert built is not None  # just built
+        return [built.index]
+
+    def check(
+        self, uow: UnitOfWork, person_ids: Sequence[uuid.UUID], *, actor: Actor
+    ) -> list[PossibleDuplicate]:
+        """Possible duplicates of ``person_ids`` (just registered) among the other active persons."""
+        if not person_ids:
+            return []
+        new = set(person_ids)
+        indexes = self.indexes(uow, leave_out=new)
+        with uow.acting(SYSTEM):
+            records = {pid: person_record(p) for pid, p in persons_by_id(uow, new).items()}
+        found: dict[uuid.UUID, list[Candidate]] = {}
+        for pid, record in records.items():
+            found[pid] = [
+                c
+                for index in indexes
+                for c in index.score_new_record(record, min_probability=MIN_PROBABILITY)
+            ]
+        return _answer(uow, records, found, new, actor=actor)
+
+
+def _chunked_persons(uow: UnitOfWork, ids: list[uuid.UUID], size: int = 5000) -> list[Person]:
+    out: list[Person] = []
+    for start in range(0, len(ids), size):
+        out.extend(persons_by_id(uow, ids[start : start + size]).values())
+        uow.session.expunge_all()
+    return out
+
+
+def _answer(
+    uow: UnitOfWork,
+    records: dict[uuid.UUID, PersonRecord],
+    found: dict[uuid.UUID, list[Candidate]],
+    new: set[uuid.UUID],
+    *,
+    actor: Actor,
+) -> list[PossibleDuplicate]:
+    wanted = {uuid.UUID(c.record_id) for cs in found.values() for c in cs} - new
+    with uow.acting(SYSTEM):
+        alive = {p.id: p for p in persons_by_id(uow, wanted).values() if p.merged_into_id is None}
+        codes = {site: code for site, code in uow.session.execute(select(Site.id, Site.code)).tuples()}
+        sides = {pid: person_record(p) for pid, p in alive.items()}
+        sites = {pid: p.site_id for pid, p in alive.items()}
+    out: list[PossibleDuplicate] = []
+    for pid, candidates in found.items():
+        of_name = _full_name(records[pid])
+        seen: set[uuid.UUID] = set()
+        for candidate in sorted(candidates, key=lambda c: -c.match_probability):
+            other = uuid.UUID(candidate.record_id)
+            if other not in alive or other in seen or not _full_name(sides[other]):
+                continue  # merged, erased (no names left) or already listed since the index was built
+            seen.add(other)
+            visible = actor.may_open(sites[other], other)
+            name = _full_name(sides[other]) if visible else None
+            where = codes.get(sites[other], "") if visible else None
+            message = (
+                f"{of_name}: possible duplicate of {name} ({where})"
+                if visible
+                else f"{of_name}: possible duplicate of a person at another site"
+            )
+            out.append(
+                PossibleDuplicate(
+                    of=pid,
+                    of_name=of_name,
+                    person_id=other if visible else None,
+                    name=name,
+                    site_code=where,
+                    probability=round(candidate.match_probability, 4),
+                    reasons=candidate.explanation,
+                    message=f"{message}, {candidate.match_probability:.0%}: {candidate.explanation}",
+                )
+            )
+    return out
+
+
+def _full_name(record: PersonRecord) -> str:
+    return " ".join(x for x in (record.given_name, record.father_name, record.family_name) if x)
+
+
+#: The process's checker (the index is per process: every worker keeps its own).
+CHECKER = DuplicateChecker()
+
+
+def possible_duplicates(
+    uow: UnitOfWork, person_ids: Sequence[uuid.UUID], *, actor: Actor
+) -> list[PossibleDuplicate]:
+    """The check, never failing the registration it follows."""
+    try:
+        return CHECKER.check(uow, person_ids, actor=actor)
+    except Exception:  # a registration is never lost to its duplicate check
+        log.exception("the possible-duplicate check failed")
+        return []
