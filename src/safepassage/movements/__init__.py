@@ -1,0 +1,1 @@
+"""Movements: legs, planning, manifests, boarding passes, checkpoint scans."""

@@ -1,0 +1,308 @@
+"""Solving one origin's model level by level (sequential lexicographic optimisation).
+
+Why sequential: a single weighted objective would need a weight per tier larger than everything
+below it (about 40,000⁴ ≈ 10¹⁸ at our sizes), beyond double precision, and a relative MIP gap on
+such a sum says nothing about the lower tiers. Solved in turn, each level keeps a meaningful value,
+bound and gap; after a level the row "this level ≥ the value reached" (≤ for minimised levels) is
+added, so no later level can give any of it back. A level's bound holds given the levels before it.
+
+Each level, cheapest first, stopping as soon as the gap asked for is proven:
+
+1. a feasible start: the previous level's solution, topped up greedily with the level's tier;
+   a tier level where everybody of the tier is moved is proven at once;
+2. the LP relaxation: its optimum is the level's bound (rounded down for whole people);
+3. for a tier level, a dive: the earlier tiers keep how many of each class are moved (so their
+   levels hold) but may change legs; the LP of that is solved and rounded down (what it placed
+   whole stays) and HiGHS re-solves the rest exactly on the room left. If that finds nothing, the
+   same with the earlier tiers held where they are (smaller, faster, a little worse);
+4. the full MILP, started from the best solution so far, for the time that is left (models of at
+   most ``FULL_MILP_MAX_COLUMNS`` columns: on larger ones it proved nothing and overran its limit).
+
+This runs inside a child process (see :mod:`.highs`); each level's result is sent as soon as it is
+known, so a hard deadline still leaves the best plan proven so far.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from safepassage.movements.planner.aggregate import Spec
+from safepassage.movements.planner.milp import Model, build, level_cost, tier_ceiling, top_up
+from safepassage.movements.planner.objective import KEPT
+
+INF = math.inf
+# Above this many columns the full MILP (dense level rows, dual simplex) proved nothing in 30 s on the
+# benchmark and overran its time limit several-fold: the LP bound and the dive are all we run there.
+FULL_MILP_MAX_COLUMNS = 15_000
+
+
+@dataclass(frozen=True)
+class LevelReport:
+    index: int
+    name: str
+    value: float
+    bound: float | None
+    status: str
+    solution: tuple[float, ...]
+
+
+def _ensure_y(model: Model, x: np.ndarray) -> np.ndarray:
+    x = x.copy()
+    for cols in model.cls_cols:
+        for col, leg in cols:
+            if x[col] > 0.5:
+                x[model.y_cols[leg]] = 1.0
+    for cols4 in model.sp_cols:
+        for leg, p, i, st in cols4:
+            if x[p] + x[i] + x[st] > 0.5:
+                x[model.y_cols[leg]] = 1.0
+    return x
+
+
+class _Levels:
+    def __init__(self, spec: Spec, time_limit: float, gap: float, threads: int) -> None:
+        self.spec = spec
+        self.gap = gap
+        self.deadline = time.monotonic() + time_limit
+        self.model = build(spec)
+        self.cols = np.arange(self.model.n_cols, dtype=np.int32)
+        self.int_types = [
+            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+            for f in self.model.integer
+        ]
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", threads)
+        h.setOptionValue("mip_rel_gap", gap)
+        h.setOptionValue("random_seed", 1)
+        h.passModel(self.model.lp)
+        self.h = h
+        self.fixed: list[tuple[float, float, np.ndarray, np.ndarray]] = []
+        self.cost = np.zeros(self.model.n_cols)
+        self.sense = highspy.ObjSense.kMaximize
+        self.keep = level_cost(spec, self.model, KEPT) if (KEPT, "max") in spec.levels else None
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _run(
+        self, lower: np.ndarray, upper: np.ndarray, limit: float, start: np.ndarray | None
+    ) -> np.ndarray | None:
+        h = self.h
+        h.changeColsBounds(self.model.n_cols, self.cols, lower, upper)
+        h.setOptionValue("time_limit", max(limit, 0.05))
+        if start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(start)
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
+        info = h.getInfo()
+        if info.primal_solution_status != 2:
+            return None
+        x = np.array(h.getSolution().col_value)
+        return x if len(x) == self.model.n_cols else None
+
+    def _lp(
+        self, lower: np.ndarray, upper: np.ndarray, limit: float
+    ) -> tuple[float | None, np.ndarray | None]:
+        """The LP relaxation in a fresh HiGHS instance, by primal simplex: on these models the dual
+        simplex, and an instance that has solved MIPs, took 10 to 15 times longer."""
+        lp = highspy.Highs()  # type: ignore[no-untyped-call]
+        lp.setOptionValue("output_flag", False)
+        lp.setOptionValue("threads", 1)
+        lp.setOptionValue("simplex_strategy", 4)
+        lp.setOptionValue("time_limit", max(limit, 0.05))
+        relaxed = self.model.lp
+        relaxed.integrality_ = [highspy.HighsVarType.kContinuous] * self.model.n_cols
+        lp.passModel(relaxed)
+        relaxed.integrality_ = self.int_types
+        for lo, hi, entries, values in self.fixed:
+            lp.addRow(lo, hi, len(entries), entries, values)
+        lp.changeColsBounds(self.model.n_cols, self.cols, lower, upper)
+        lp.changeColsCost(self.model.n_cols, self.cols, self.cost)
+        lp.changeObjectiveSense(self.sense)
+        lp.run()
+        if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, None
+        return lp.getInfo().objective_function_value, np.array(lp.getSolution().col_value)
+
+    def _better(
+        self, cost: np.ndarray, sense: str, x: np.ndarray, candidate: np.ndarray | None
+    ) -> np.ndarray:
+        if candidate is None:
+            return x
+        candidate = candidate.copy()
+        candidate[self.model.integer] = np.round(candidate[self.model.integer])
+        a, b = float(cost @ candidate), float(cost @ x)
+        return candidate if (a > b + 1e-9 if sense == "max" else a < b - 1e-9) else x
+
+    def _within(self, sense: str, value: float, bound: float | None) -> bool:
+        if bound is None:
+            return False
+        diff = bound - value if sense == "max" else value - bound
+        return diff <= max(self.gap * max(abs(bound), abs(value)), 1e-6)
+
+    def _restricted_dive(
+        self, cost: np.ndarray, x: np.ndarray, upper: np.ndarray, tier: int, stop: float
+    ) -> np.ndarray | None:
+        """Tiers before ``tier`` held where they are, the LP optimum of ``tier`` rounded down and
+        the groups it split re-solved exactly: a near-optimal solution in a few seconds."""
+        model = self.model
+        lower, upper = model.col_lb.copy(), upper.copy()
+        held = (model.col_tier > 0) & (model.col_tier < tier)
+        lower[held] = x[held]
+        upper[held] = x[held]
+        lower[model.y_cols] = 1.0  # every leg may carry people; the empty-seats level decides later
+        plain, self.cost = self.cost, self._with_keep(cost)
+        try:
+            _, lp_x = self._lp(lower, upper, 0.5 * (stop - time.monotonic()))
+        finally:
+            self.cost = plain
+        if lp_x is None:
+            return None
+        floor = lower.copy()
+        floor[model.integer] = np.maximum(np.floor(lp_x[model.integer] + 1e-7), lower[model.integer])
+        self.h.setOptionValue("mip_rel_gap", 0.0)  # the dive is small: solve it exactly
+        self.h.changeColsCost(model.n_cols, self.cols, self._with_keep(cost))
+        try:
+            return self._run(np.minimum(floor, upper), upper, stop - time.monotonic(), None)
+        finally:
+            self.h.setOptionValue("mip_rel_gap", self.gap)
+            self.h.changeColsCost(model.n_cols, self.cols, cost)
+
+    def _with_keep(self, cost: np.ndarray) -> np.ndarray:
+        """Re-planning: a dive's objective also prefers people on their previous leg, with a weight
+        that keeps all of them worth less than one person of the level, so it only breaks ties."""
+        if self.keep is None:
+            return cost
+        return cost + self.keep / (float(self.keep @ self.model.col_ub) + 1.0)
+
+    def _repack_dive(
+        self, cost: np.ndarray, x: np.ndarray, upper: np.ndarray, tier: int, stop: float
+    ) -> np.ndarray | None:
+        """Like the held dive, but the earlier tiers keep only *how many* of each class are moved,
+        not where: they may change legs to make room, so the LP here is nearly the full one."""
+        model = self.model
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        h.setOptionValue("simplex_strategy", 4)
+        relaxed = model.lp
+        relaxed.integrality_ = [highspy.HighsVarType.kContinuous] * model.n_cols
+        h.passModel(relaxed)
+        relaxed.integrality_ = self.int_types
+        lower, upper = model.col_lb.copy(), upper.copy()
+        lower[model.y_cols] = 1.0
+        for c, cols in enumerate(model.cls_cols):
+            if 0 < self.spec.cls_tier[c] < tier:
+                moved = float(sum(x[col] for col, _ in cols))
+                if model.cls_rows[c] >= 0:
+                    h.changeRowBounds(model.cls_rows[c], moved, moved)
+                else:
+                    for col, _ in cols:
+                        lower[col] = upper[col] = x[col]
+        for cols4 in model.sp_cols:
+            for _, *part in cols4:
+                lower[part] = upper[part] = x[part]
+        for k, _ in model.kept_cols:
+            upper[k] = x[k]
+        h.changeColsBounds(model.n_cols, self.cols, lower, upper)
+        h.changeColsCost(model.n_cols, self.cols, self._with_keep(cost))
+        h.changeObjectiveSense(self.sense)
+        h.setOptionValue("time_limit", max(0.3 * (stop - time.monotonic()), 0.05))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        lp_x = np.array(h.getSolution().col_value)
+        h.changeColsIntegrality(model.n_cols, self.cols, model.integer.astype(np.uint8))
+        h.setOptionValue("simplex_strategy", 1)
+        h.setOptionValue("mip_rel_gap", 0.0)
+        floor = lower.copy()
+        floor[model.integer] = np.maximum(np.floor(lp_x[model.integer] + 1e-7), lower[model.integer])
+        h.changeColsBounds(model.n_cols, self.cols, np.minimum(floor, upper), upper)
+        h.setOptionValue("time_limit", max(stop - time.monotonic(), 0.05))
+        h.run()
+        if h.getInfo().primal_solution_status != 2:
+            return None
+        return np.array(h.getSolution().col_value)
+
+    def solve(self, send: Callable[[LevelReport], None]) -> None:
+        model = self.model
+        x = _ensure_y(model, np.zeros(model.n_cols))
+        levels = self.spec.levels
+        for index, (name, sense) in enumerate(levels):
+            cost = level_cost(self.spec, model, name)
+            tier = int(name.split()[1]) if name.startswith("tier ") else None
+            upper = model.col_ub.copy()
+            if tier is not None:
+                upper[model.col_tier > tier] = 0.0
+                x = _ensure_y(model, top_up(self.spec, model, x, tier))
+            whole = tier is not None or name == KEPT
+            status, bound = "optimal", float(cost @ x)
+            done = not np.any(cost) or (
+                tier is not None and tier_ceiling(self.spec, model, tier) <= bound + 1e-9
+            )
+            if not done:
+                if self.left() <= 0.05:
+                    return
+                share = 1.0 if index == len(levels) - 1 else max(0.5, 1.0 / (len(levels) - index))
+                stop = time.monotonic() + self.left() * share
+                self.cost = cost
+                self.sense = highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
+                self.h.changeColsCost(model.n_cols, self.cols, cost)
+                self.h.changeObjectiveSense(self.sense)
+                lp_value, _ = self._lp(model.col_lb, upper, stop - time.monotonic())
+                lp_bound = None
+                if lp_value is not None:
+                    lp_bound = math.floor(lp_value + 1e-6) if whole and sense == "max" else lp_value
+                if tier is not None and not self._within(sense, float(cost @ x), lp_bound):
+                    repack_stop = time.monotonic() + 0.7 * (stop - time.monotonic())
+                    dive = self._repack_dive(cost, x, upper, tier, repack_stop)
+                    x = _ensure_y(model, self._better(cost, sense, x, dive))
+                    if dive is None:
+                        dive = self._restricted_dive(cost, x, upper, tier, stop)
+                        x = _ensure_y(model, self._better(cost, sense, x, dive))
+                mip_bound = None
+                small = model.n_cols <= FULL_MILP_MAX_COLUMNS
+                if (
+                    small
+                    and not self._within(sense, float(cost @ x), lp_bound)
+                    and stop - time.monotonic() > 0.1
+                ):
+                    full = self._run(model.col_lb, upper, stop - time.monotonic(), x)
+                    x = self._better(cost, sense, x, full)
+                    raw = self.h.getInfo().mip_dual_bound
+                    if math.isfinite(raw):
+                        mip_bound = math.floor(raw + 1e-6) if whole and sense == "max" else raw
+                candidates = [b for b in (lp_bound, mip_bound) if b is not None]
+                value = float(cost @ x)
+                found: float | None = None
+                if candidates:
+                    found = min(candidates) if sense == "max" else max(candidates)
+                    found = max(found, value) if sense == "max" else min(found, value)
+                bound = found  # type: ignore[assignment]
+                status = "optimal" if self._within(sense, value, found) else "time limit"
+            value = float(cost @ x)
+            send(LevelReport(index, name, value, bound, status, tuple(x)))
+            entries = np.flatnonzero(cost)
+            if len(entries):
+                if sense == "max":
+                    lo, hi = value - (0.5 if whole else 1e-7 * max(1.0, abs(value)) + 1e-6), INF
+                else:
+                    lo, hi = -INF, value + 1e-7 * max(1.0, abs(value)) + 1e-6
+                self.fixed.append((lo, hi, entries.astype(np.int32), cost[entries]))
+                self.h.addRow(lo, hi, len(entries), entries.astype(np.int32), cost[entries])
+
+
+def solve_levels(
+    spec: Spec, *, time_limit: float, gap: float, threads: int = 1, send: Callable[[LevelReport], None]
+) -> None:
+    """Solve every level in turn and ``send`` each result as soon as it is known."""
+    _Levels(spec, time_limit, gap, threads).solve(send)

@@ -1,0 +1,271 @@
+"""Checkpoint scans: recording a batch (idempotent, order-independent) and what they add up to.
+
+A scan is a fact from a device: this pass (or person) at this checkpoint, at this site, at this time
+on the device. ``client_id``, made once by the device, makes an upload idempotent: a scan received
+twice is stored once and answered the same way. Nothing is updated in place: a person's state is
+derived from all their accepted scans ordered by device time (``person_state``), so scans made
+offline and uploaded late, in any order, give the same state as scans uploaded at once.
+
+Each scan is judged on its own, with its reason: a forged or altered token, a revoked pass (unless
+the device scanned it before the revocation), a pass for another leg, a checkpoint at the wrong site
+(check-in and boarding at the leg's origin, arrival at its destination), a site that is not one of
+the scanner's. One bad scan never refuses the batch.
+
+Presence. Where a person is now is derived from the same scans: their latest accepted scan says
+"at the assembly point of S" (check-in), "on leg L" (boarding) or "at S" (arrival). The registry's
+site stays are not written from here: a destination's clerks may not see the person's registry
+record (row-level security by registration site), and presence derived from scans needs no such
+right. ``present_at`` lists who is at a site now by their scans.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from safepassage.movements import schemas
+from safepassage.movements.models import BoardingPass, Checkpoint, Scan, ScanOutcome, TransportLeg
+from safepassage.movements.passes import BadToken, normalise_number, read_token
+from safepassage.movements.planner import LegStatus
+from safepassage.security.policy import Actor, Permission, require
+from safepassage.uow import UnitOfWork
+
+
+@dataclass
+class _Lookups:
+    existing: dict[str, Scan]
+    passes_by_id: dict[uuid.UUID, BoardingPass]
+    passes_by_number: dict[str, BoardingPass]
+    passes_by_person_leg: dict[tuple[uuid.UUID, uuid.UUID], BoardingPass]
+    legs: dict[uuid.UUID, TransportLeg]
+
+
+def _lookups(uow: UnitOfWork, scans: Sequence[schemas.ScanIn], claims: dict[str, uuid.UUID]) -> _Lookups:
+    s = uow.session
+    existing = {
+        x.client_id: x
+        for x in s.scalars(select(Scan).where(Scan.client_id.in_([x.client_id for x in scans])))
+    }
+    ids = set(claims.values())
+    numbers = {normalise_number(x.pass_number) for x in scans if x.pass_number}
+    persons = {x.person_id for x in scans if x.person_id is not None}
+    # every pass the batch names, with its leg, in one round trip (a checkpoint waits on each one)
+    who = [
+        clause
+        for clause, wanted in (
+            (BoardingPass.id.in_(ids), ids),
+            (BoardingPass.number.in_(numbers), numbers),
+            (BoardingPass.person_id.in_(persons), persons),
+        )
+        if wanted
+    ]
+    passes: list[BoardingPass] = []
+    legs: dict[uuid.UUID, TransportLeg] = {}
+    if who:
+        rows = s.execute(
+            select(BoardingPass, TransportLeg)
+            .join(TransportLeg, TransportLeg.id == BoardingPass.leg_id)
+            .where(or_(*who))
+        ).tuples()
+        for boarding, leg in rows:
+            passes.append(boarding)
+            legs[leg.id] = leg
+    named = {x.leg_id for x in scans if x.leg_id is not None} - set(legs)
+    if named:
+        legs |= {leg.id: leg for leg in s.scalars(select(TransportLeg).where(TransportLeg.id.in_(named)))}
+    by_person_leg: dict[tuple[uuid.UUID, uuid.UUID], BoardingPass] = {}
+    for p in sorted(passes, key=lambda p: (p.revoked_at is None, p.issued_at)):
+        by_person_leg[(p.person_id, p.leg_id)] = p  # a valid pass wins over a revoked one
+    return _Lookups(existing, {p.id: p for p in passes}, {p.number: p for p in passes}, by_person_leg, legs)
+
+
+def _judge(
+    scan: schemas.ScanIn, actor: Actor, found: _Lookups, claim: uuid.UUID | None, bad: str | None
+) -> tuple[str | None, BoardingPass | None]:
+    """(reason it is rejected or None, the pass)."""
+    if bad is not None:
+        return bad, None
+    if not actor.covers(scan.site_id):
+        return "this site is not one of your sites", None
+    boarding: BoardingPass | None = None
+    if claim is not None:
+        boarding = found.passes_by_id.get(claim)
+        if boarding is None:
+            return "no such pass (signed, but not issued here)", None
+    elif scan.pass_number:
+        boarding = found.passes_by_number.get(normalise_number(scan.pass_number))
+        if boarding is None:
+            return f"no pass numbered {scan.pass_number}", None
+    elif scan.person_id is not None:
+        if scan.leg_id is None:
+            return "a scan by person id needs the leg", None
+        boarding = found.passes_by_person_leg.get((scan.person_id, scan.leg_id))
+        if boarding is None:
+            return "this person holds no pass for this leg", None
+    else:
+        return "say who: a pass code, a pass number or a person id", None
+    if scan.leg_id is not None and scan.leg_id != boarding.leg_id:
+        leg = found.legs.get(boarding.leg_id)
+        return f"the pass is for leg {leg.code if leg else boarding.leg_id}, not this one", boarding
+    if boarding.revoked_at is not None and scan.device_at >= boarding.revoked_at:
+        return f"pass revoked: {boarding.revoked_reason or 'no reason given'}", boarding
+    leg = found.legs[boarding.leg_id]
+    if leg.status is LegStatus.CANCELLED and scan.checkpoint is not Checkpoint.ARRIVAL:
+        return f"leg {leg.code} is cancelled", boarding
+    where = leg.destination_site_id if scan.checkpoint is Checkpoint.ARRIVAL else leg.origin_site_id
+    if scan.site_id != where:
+        what = "its destination" if scan.checkpoint is Checkpoint.ARRIVAL else "its origin"
+        return f"{scan.checkpoint.value} for leg {leg.code} is scanned at {what}, not at this site", boarding
+    return None, boarding
+
+
+def _result(scan: Scan, duplicate: bool, legs: dict[uuid.UUID, TransportLeg]) -> schemas.ScanResult:
+    leg = legs.get(scan.leg_id) if scan.leg_id else None
+    return schemas.ScanResult(
+        client_id=scan.client_id,
+        outcome=scan.outcome,
+        reason=scan.reason,
+        duplicate=duplicate,
+        person_id=scan.person_id,
+        leg_code=leg.code if leg else None,
+    )
+
+
+def record_scans(
+    uow: UnitOfWork, batch: schemas.ScanBatch, *, actor: Actor, public_key: Ed25519PublicKey
+) -> schemas.ScanBatchResult:
+    """Store a batch of scans (each judged on its own); a scan already received is answered as then.
+    Two uploads of the same scan racing: the loser's insert fails on the unique client id and the
+    batch is read again, so both answer the same."""
+    require(actor, Permission.MOVEMENTS_SCAN)
+    for attempt in range(3):
+        try:
+            return _record(uow, batch, actor=actor, public_key=public_key)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _record(
+    uow: UnitOfWork, batch: schemas.ScanBatch, *, actor: Actor, public_key: Ed25519PublicKey
+) -> schemas.ScanBatchResult:
+    unique = list({x.client_id: x for x in batch.scans}.values())
+    claims: dict[str, uuid.UUID] = {}
+    bad: dict[str, str] = {}
+    for x in unique:
+        if x.token:
+            try:
+                claims[x.client_id] = read_token(public_key, x.token).pass_id
+            except BadToken as exc:
+                bad[x.client_id] = str(exc)
+    with uow.acting(actor):
+        found = _lookups(uow, unique, claims)
+        now = uow.now()
+        stored: dict[str, tuple[Scan, bool]] = {}
+        for x in unique:
+            if x.client_id in found.existing:
+                stored[x.client_id] = (found.existing[x.client_id], True)
+                continue
+            reason, boarding = _judge(x, actor, found, claims.get(x.client_id), bad.get(x.client_id))
+            scan = Scan(
+                client_id=x.client_id,
+                outcome=ScanOutcome.REJECTED if reason else ScanOutcome.ACCEPTED,
+                reason=reason,
+                person_id=boarding.person_id if boarding else None,
+                pass_id=boarding.id if boarding else None,
+                checkpoint=x.checkpoint,
+                site_id=x.site_id if actor.covers(x.site_id) else None,
+                leg_id=boarding.leg_id if boarding else None,
+                device_at=x.device_at,
+                received_at=now,
+                recorded_by=actor.username,
+                by_token=x.token is not None,
+            )
+            uow.session.add(scan)
+            stored[x.client_id] = (scan, False)
+        new = [s for s, dup in stored.values() if not dup]
+        if new:
+            uow.audit(
+                "movement.scans.recorded",
+                entity="scans",
+                site_id=batch.scans[0].site_id if actor.covers(batch.scans[0].site_id) else None,
+                details={
+                    "accepted": sum(1 for s in new if s.outcome is ScanOutcome.ACCEPTED),
+                    "rejected": sum(1 for s in new if s.outcome is ScanOutcome.REJECTED),
+                },
+            )
+            uow.commit()
+        results = [_result(*stored[x.client_id], found.legs) for x in batch.scans]
+    return schemas.ScanBatchResult(
+        accepted=sum(1 for r in results if r.outcome is ScanOutcome.ACCEPTED and not r.duplicate),
+        rejected=sum(1 for r in results if r.outcome is ScanOutcome.REJECTED and not r.duplicate),
+        duplicates=sum(1 for r in results if r.duplicate),
+        results=results,
+    )
+
+
+# --- derived state -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    state: str  # not_seen, checked_in, boarded, arrived
+    site_id: uuid.UUID | None
+    leg_id: uuid.UUID | None
+
+
+_STATE = {
+    Checkpoint.ASSEMBLY_CHECK_IN: "checked_in",
+    Checkpoint.BOARDING: "boarded",
+    Checkpoint.ARRIVAL: "arrived",
+}
+
+
+def person_state(scans: Iterable[Scan]) -> State:
+    """The state the accepted scans add up to, whatever order they arrived in: the latest by device
+    time (the client id breaks ties) decides."""
+    accepted = sorted(
+        (s for s in scans if s.outcome is ScanOutcome.ACCEPTED), key=lambda s: (s.device_at, s.client_id)
+    )
+    if not accepted:
+        return State("not_seen", None, None)
+    last = accepted[-1]
+    site = None if last.checkpoint is Checkpoint.BOARDING else last.site_id
+    return State(_STATE[last.checkpoint], site, last.leg_id)
+
+
+def present_at(uow: UnitOfWork, site_id: uuid.UUID) -> list[uuid.UUID]:
+    """Persons whose latest accepted scan puts them at ``site_id`` now (checked in there for a leg
+    leaving it, or arrived there)."""
+    ranked = (
+        select(
+            Scan.person_id,
+            Scan.site_id,
+            Scan.checkpoint,
+            func.row_number()
+            .over(partition_by=Scan.person_id, order_by=(Scan.device_at.desc(), Scan.client_id.desc()))
+            .label("rank"),
+        )
+        .where(Scan.outcome == ScanOutcome.ACCEPTED, Scan.person_id.is_not(None))
+        .subquery()
+    )
+    rows = uow.session.execute(
+        select(ranked.c.person_id)
+        .where(ranked.c.rank == 1, ranked.c.site_id == site_id, ranked.c.checkpoint != Checkpoint.BOARDING)
+        .order_by(ranked.c.person_id)
+    )
+    return [r[0] for r in rows]
+
+
+def scans_of(uow: UnitOfWork, person_id: uuid.UUID, *, actor: Actor) -> list[Scan]:
+    """The person's scans at the actor's sites (every site for the system), by device time."""
+    stmt = select(Scan).where(Scan.person_id == person_id).order_by(Scan.device_at, Scan.client_id)
+    if not actor.all_sites:
+        stmt = stmt.where(Scan.site_id.in_(sorted(actor.site_ids)))
+    return list(uow.session.scalars(stmt))
