@@ -1,0 +1,1 @@
+"""Placement: households allocated to regions for the best expected integration outcome."""
