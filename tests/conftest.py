@@ -9,24 +9,30 @@ Personas make permission tests read like sentences: ``clerk_aleppo``, ``supervis
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from safepassage import migrate
+from safepassage import migrate, sessions
 from safepassage.app import create_app
 from safepassage.bootstrap import Container, bootstrap
 from safepassage.config import Settings
 from safepassage.db import Base
 from safepassage.registry import schemas, services
+from safepassage.security import accounts
 from safepassage.security import services as security
-from safepassage.security.policy import Actor, Role
+from safepassage.security.policy import SYSTEM, Actor, Role
 
 PG_ENV = "SAFEPASSAGE_TEST_DATABASE_URL"
 PASSWORD = "correct-horse-battery-staple"
@@ -76,8 +82,18 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def container(settings: Settings) -> Iterator[Container]:
     c = bootstrap(settings)
     with c.engine.begin() as conn:
+        # audit tables are append-only (SQLite triggers refuse DELETE): set aside for the reset
+        triggers = (
+            conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
+            if conn.dialect.name == "sqlite"
+            else []
+        )
+        for name, _ in triggers:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+        for _, sql in triggers:
+            conn.exec_driver_sql(sql)
     yield c
     c.dispose()
 
@@ -85,27 +101,89 @@ def container(settings: Settings) -> Iterator[Container]:
 ADMIN = Actor(username="setup", role=Role.ADMINISTRATOR)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at RFC 9106's low-memory parameters (64 MiB, 3 passes) costs up to half a second a
+    hash on the 2-core CI machine, and every persona hashes a password. Tests that are not about the
+    hash use a cheap Argon2id instead; tests/unit/test_totp.py overrides this fixture and checks the
+    production parameters."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "HASHER", cheap)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not a password"))
+
+
 @pytest.fixture
 def make_user(container: Container) -> Callable[..., Actor]:
     """``make_user("clerk_aleppo", Role.REGISTRATION_CLERK)`` → the actor of a new account."""
 
-    def make(username: str, role: Role, password: str = PASSWORD) -> Actor:
+    def make(
+        username: str, role: Role, password: str = PASSWORD, sites: Iterable[uuid.UUID] | None = None
+    ) -> Actor:
+        """``sites``: the sites the account works for (none by default: it then sees no records)."""
+        site_ids = frozenset(sites or ())
         user_id, _ = security.create_user(
-            container.uow(), username=username, role=role, password=password, actor=ADMIN
+            container.uow(), username=username, role=role, password=password, site_ids=site_ids, actor=ADMIN
         )
-        return Actor(username=username, role=role, user_id=user_id)
+        return Actor(username=username, role=role, user_id=user_id, site_ids=site_ids)
 
     return make
 
 
-@pytest.fixture
-def supervisor(make_user: Callable[..., Actor]) -> Actor:
-    return make_user("supervisor", Role.SUPERVISOR)
+def enrol_second_factor(container: Container, username: str) -> str:
+    """Give ``username`` a TOTP second factor, enrolled (as ``safepassage user totp`` does); its key."""
+    key = sessions.totp_key(container)
+    return security.enrol_now(container.uow(), username, key=key, actor=ADMIN).secret
+
+
+def totp_code(secret: str, at: dt.datetime) -> str:
+    """The authenticator's code at ``at``."""
+    return str(pyotp.TOTP(secret).at(at))
+
+
+def csrf_field(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+def web_sign_in(
+    client: TestClient,
+    container: Container,
+    username: str,
+    password: str = PASSWORD,
+    *,
+    totp_secret: str | None = None,
+) -> Response:
+    """Sign in through the pages: the password, then (``totp_secret`` given) the code of the
+    container clock's current step. Returns the last answer (a 303 to /persons when it worked).
+    A code is accepted once: move the clock 30 s on before signing the same account in again."""
+    token = csrf_field(client.get("/login").text)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/persons"},
+        follow_redirects=False,
+    )
+    if totp_secret is None or r.status_code != 303 or not r.headers["location"].startswith("/login/code"):
+        return r
+    token = csrf_field(client.get(r.headers["location"]).text)
+    code = totp_code(totp_secret, container.clock.now())
+    return client.post(
+        "/login/code",
+        data={"code": code, "csrf_token": token, "next": "/persons"},
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture
-def clerk_aleppo(make_user: Callable[..., Actor]) -> Actor:
-    return make_user("clerk_aleppo", Role.REGISTRATION_CLERK)
+def supervisor(make_user: Callable[..., Actor], site_id: uuid.UUID) -> Actor:
+    """A supervisor working for the Aleppo assembly point."""
+    return make_user("supervisor", Role.SUPERVISOR, sites=[site_id])
+
+
+@pytest.fixture
+def clerk_aleppo(make_user: Callable[..., Actor], site_id: uuid.UUID) -> Actor:
+    """A registration clerk working for the Aleppo assembly point."""
+    return make_user("clerk_aleppo", Role.REGISTRATION_CLERK, sites=[site_id])
 
 
 @pytest.fixture
@@ -114,7 +192,8 @@ def auditor(make_user: Callable[..., Actor]) -> Actor:
 
 
 @pytest.fixture
-def site_id(container: Container, supervisor: Actor) -> uuid.UUID:
+def site_id(container: Container) -> uuid.UUID:
+    """The Aleppo assembly point (ALP-AP), set up by the system."""
     return services.create_site(
         container.uow(),
         schemas.SiteCreate(
@@ -126,7 +205,7 @@ def site_id(container: Container, supervisor: Actor) -> uuid.UUID:
             longitude=37.15,
             bed_capacity=300,
         ),
-        actor=supervisor,
+        actor=SYSTEM,
     )
 
 

@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from safepassage import __version__
-from safepassage.api import auth, errors, registry
+from safepassage.api import audit, auth, errors, linking, movements, oversight, placement, registry, users
 from safepassage.api.idempotency import IdempotencyMiddleware
 from safepassage.bootstrap import Container
-from safepassage.web import pages
+from safepassage.web import headers, pages
 
 
 def create_app(container: Container) -> FastAPI:
@@ -28,7 +28,13 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     errors.install(app)
     app.include_router(auth.router)
+    app.include_router(users.router)
     app.include_router(registry.router)
+    app.include_router(audit.router)
+    app.include_router(oversight.router)
+    app.include_router(movements.router)
+    app.include_router(placement.router)
+    app.include_router(linking.router)
     pages.install(app, container)
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(
@@ -37,8 +43,9 @@ def create_app(container: Container) -> FastAPI:
         session_cookie="safepassage_session",
         max_age=container.settings.session_max_age_seconds,
         same_site="strict",
-        https_only=False,
+        https_only=container.settings.https,
     )
+    headers.install(app, https=container.settings.https)
     # Everything made so far (routes, models, settings, compiled patterns) lives as long as the
     # process. Frozen out of the collector's reach, it is no longer walked by every full collection
     # (40-60 ms each on this heap: a p99 spike on whichever request triggers one).

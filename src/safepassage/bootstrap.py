@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlalchemy.orm import sessionmaker
 import safepassage.models  # noqa: F401  (every model registered, with its history tracking)
 from safepassage.config import Settings
 from safepassage.db import make_engine, make_session_factory
+from safepassage.security.audit import AuditTrail, trail_for
+from safepassage.security.keys.service import FIELD_KEYS, FieldKeys, keys_for
 from safepassage.shared.clock import Clock, SystemClock
 from safepassage.uow import UnitOfWork
 
@@ -31,7 +34,20 @@ class Container:
             clock=self.clock,
             default_phone_region=self.settings.default_phone_region,
             page_size=self.settings.page_size,
+            retention=self.settings.protection_retention_days,
+            audit_trail=self.audit_trail,
         )
+
+    @functools.cached_property
+    def audit_trail(self) -> AuditTrail:
+        """The audit chain's appender, with its signing key (read once per process)."""
+        return trail_for(self.settings, self.clock)
+
+    @functools.cached_property
+    def keys(self) -> FieldKeys:
+        """Field encryption: the KEK ring and the keystore of site data keys (read on first use);
+        every unit of work's session carries it (``security.keys.field_keys``)."""
+        return keys_for(self.settings)
 
     def secret_key(self) -> str:
         """The cookie-signing key: from settings, else kept in var/secret_key (made once, mode 600)."""
@@ -57,9 +73,11 @@ def bootstrap(
         engine_kwargs.setdefault("pool_size", settings.db_pool_size)
         engine_kwargs.setdefault("max_overflow", settings.db_max_overflow)
     engine = make_engine(settings.database_url, **engine_kwargs)
-    return Container(
+    container = Container(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
         clock=clock or SystemClock(),
     )
+    container.session_factory.configure(info={FIELD_KEYS: container.keys})
+    return container

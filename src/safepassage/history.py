@@ -4,6 +4,9 @@ A ``before_flush`` listener writes one ``ChangeRecord`` per created or deleted r
 column of an updated row, for every tracked model, in the same transaction as the change itself, so no
 service can forget it. The actor comes from the session (``uow.actor``). Protected fields are recorded
 as changed, never with their values.
+
+The same listener queues one audit event per written row (``person.update`` with the names of the
+changed fields and their classes, never a value); ``uow.commit()`` appends them to the audit chain.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 import enum
 import functools
 import json
+import re
 import uuid
 from typing import Any
 
@@ -20,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from safepassage.db import Base, UTCDateTime
 from safepassage.shared.ids import new_id
+from safepassage.uow import AUDIT_QUEUE, AuditEvent
 
 MASK = "«protected»"
 
@@ -79,6 +84,18 @@ class Tracking:
         return [attr.key for attr in inspect(self.model).column_attrs if attr.key not in self.skip]
 
     @functools.cached_property
+    def action(self) -> str:
+        """The audit action's prefix: ``PersonName`` → ``person_name``."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.model.__name__).lower()
+
+    @functools.cached_property
+    def site_attr(self) -> str | None:
+        """The attribute naming the row's site, for the audit entry (a site is its own)."""
+        if "site_id" in self.columns:
+            return "site_id"
+        return "id" if getattr(self.model, "__tablename__", "") == "sites" else None
+
+    @functools.cached_property
     def keys(self) -> list[str]:
         mapper = inspect(self.model)
         return [mapper.get_property_by_column(col).key for col in mapper.primary_key]
@@ -117,6 +134,30 @@ def _row(
     }
 
 
+def _event(
+    info: dict[str, Any], now: dt.datetime, tracking: Tracking, obj: Any, op: str, fields: list[str]
+) -> AuditEvent:
+    """The audit event of one written row: field names and classes only, never values."""
+    details: dict[str, Any] = {"fields": sorted(fields)} if fields else {}
+    if tracking.masked.intersection(fields):
+        details["classes"] = ["protected"]
+    subject = getattr(obj, tracking.subject, None)
+    entity_id = ":".join(str(_plain(getattr(obj, key))) for key in tracking.keys)
+    if subject is not None and str(subject) != entity_id:
+        details["subject"] = str(subject)
+    return AuditEvent(
+        at=now,
+        actor=info.get("actor", "system"),
+        role=info.get("actor_role"),
+        action=f"{tracking.action}.{op}",
+        entity=type(obj).__tablename__,
+        entity_id=entity_id,
+        site_id=obj.__dict__.get(tracking.site_attr) if tracking.site_attr else None,
+        address=info.get("actor_address"),
+        details=details,
+    )
+
+
 def _snapshot(tracking: Tracking, obj: Any) -> dict[str, Any]:
     values = obj.__dict__  # loaded column values (a snapshot is taken of new or deleted rows only)
     out: dict[str, Any] = {}
@@ -135,15 +176,21 @@ def _write_history(session: Session, _context: Any) -> None:
         return  # a session outside a unit of work (migrations, maintenance) keeps no history
     now = info["now"]()  # one moment for the whole flush
     rows: list[dict[str, Any]] = []
+    events: list[AuditEvent] = info.setdefault(AUDIT_QUEUE, [])
     for obj in session.new:
         tracking = TRACKED.get(type(obj))
         if tracking is not None:
-            rows.append(_row(info, now, tracking, obj, "create", None, None, _snapshot(tracking, obj)))
+            snapshot = _snapshot(tracking, obj)
+            rows.append(_row(info, now, tracking, obj, "create", None, None, snapshot))
+            events.append(
+                _event(info, now, tracking, obj, "create", [k for k, v in snapshot.items() if v is not None])
+            )
     for obj in session.dirty:
         tracking = TRACKED.get(type(obj))
         if tracking is None:
             continue
         state = inspect(obj)
+        changed: list[str] = []
         for key in tracking.columns:
             hist = state.attrs[key].history
             if not hist.has_changes():
@@ -152,9 +199,13 @@ def _write_history(session: Session, _context: Any) -> None:
             new = hist.added[0] if hist.added else None
             if _plain(old) != _plain(new):
                 rows.append(_row(info, now, tracking, obj, "update", key, old, new))
+                changed.append(key)
+        if changed:
+            events.append(_event(info, now, tracking, obj, "update", changed))
     for obj in session.deleted:
         tracking = TRACKED.get(type(obj))
         if tracking is not None:
             rows.append(_row(info, now, tracking, obj, "delete", None, _snapshot(tracking, obj), None))
+            events.append(_event(info, now, tracking, obj, "delete", []))
     if rows:
         session.connection().execute(insert(ChangeRecord), rows)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from safepassage.cli.main import app
 from safepassage.registry import queries
+from safepassage.registry.models import Site
 from safepassage.security import services as security
+from safepassage.security.models import User
+from safepassage.security.policy import SYSTEM
 
 pytestmark = pytest.mark.db
 
@@ -61,18 +65,23 @@ def test_demo_then_export_round_trip(cli, container, supervisor, tmp_path):
     skipped = cli("demo", "--households", "5", "--if-empty")
     assert "not loaded" in skipped.output
     out = tmp_path / "export.csv"
-    exported = cli("export", "--out", str(out))
+    exported = cli("export", "--out", str(out), "--purpose", "round trip check of the demo")
     assert exported.exit_code == 0, exported.output
     with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    page = queries.list_persons(container.uow(), queries.PersonFilter(), actor=supervisor, limit=500)
+    # the CLI works for every site; a supervisor of one site sees only that site's share
+    page = queries.list_persons(container.uow(), queries.PersonFilter(), actor=SYSTEM, limit=500)
     assert len(rows) == len(page.items) > 12
+    mine = queries.list_persons(container.uow(), queries.PersonFilter(), actor=supervisor, limit=500)
+    assert {p.site_id for p in mine.items} <= supervisor.site_ids
     assert {r["person_id"] for r in rows} == {str(p.id) for p in page.items}
     assert "religion" not in rows[0] and "narrative" not in rows[0]
 
 
 def test_export_of_an_unknown_site_fails_clearly(cli, tmp_path):
-    result = cli("export", "--out", str(tmp_path / "x.csv"), "--site", "NOPE")
+    result = cli(
+        "export", "--out", str(tmp_path / "x.csv"), "--site", "NOPE", "--purpose", "a list for the desk"
+    )
     assert result.exit_code == 2 and "site 'NOPE' does not exist" in result.output
 
 
@@ -99,3 +108,15 @@ def test_import_reports_rejects_and_exits_3_then_nothing_new(cli, container, sup
     assert len(everyone.items) == 2
     missing = cli("import", str(source), "--site", "NOPE")
     assert missing.exit_code == 2 and "site 'NOPE' does not exist" in missing.output
+
+
+def test_demo_accounts_work_for_the_demo_sites(cli, container):
+    loaded = cli("demo", "--households", "6", "--seed", "5", "--with-users")
+    assert loaded.exit_code == 0, loaded.output
+    assert "demo_registration_clerk" in loaded.output
+    with container.uow() as uow:
+        sites = set(uow.session.scalars(select(Site.id)))
+        clerk = uow.session.scalar(select(User).where(User.username == "demo_registration_clerk"))
+        auditor = uow.session.scalar(select(User).where(User.username == "demo_auditor"))
+        assert {s.site_id for s in clerk.sites} == sites and sites
+        assert auditor.sites == []  # the auditor reads the trail, not the records

@@ -20,7 +20,7 @@ from safepassage.registry.codes import NamePart, Relationship
 from safepassage.registry.importing import ImportReport, import_file
 from safepassage.registry.models import Household, ImportBatch, NameToken, Person, PersonName, Phone
 from safepassage.registry.naming import spelled_names, tokens_of
-from safepassage.security.policy import Actor
+from safepassage.security.policy import Actor, Role
 from safepassage.shared.errors import Forbidden, Invalid
 
 pytestmark = pytest.mark.db
@@ -438,7 +438,7 @@ def test_same_source_id_in_another_file_is_not_created_twice(
 
 
 def test_site_column_overrides_and_unknown_site_is_rejected(
-    container: Container, site_id: uuid.UUID, supervisor: Actor, clerk_aleppo: Actor, tmp_path: Path
+    container: Container, site_id: uuid.UUID, supervisor: Actor, make_user, tmp_path: Path
 ) -> None:
     other = services.create_site(
         container.uow(),
@@ -448,11 +448,20 @@ def test_site_column_overrides_and_unknown_site_is_rejected(
     path = write_csv(
         tmp_path / "sites.csv", [["given name", "site"], ["Ali", "BEY-1"], ["Rami", "NOPE"], ["Sami", ""]]
     )
-    report = run(container, path, clerk_aleppo, site_id)
+    # a clerk of Aleppo alone may not register anyone at Beirut: that row is rejected, not lost
+    aleppo_only = make_user("clerk_aleppo_only", Role.REGISTRATION_CLERK, sites=[site_id])
+    refused = run(container, path, aleppo_only, site_id, rejects_path=tmp_path / "refused.csv")
+    assert (refused.persons_created, refused.rows_rejected) == (1, 2)
+    assert any("not one of your sites" in p.reason for p in refused.problems)
+    both = make_user("clerk_both", Role.REGISTRATION_CLERK, sites=[site_id, other])
+    path2 = write_csv(
+        tmp_path / "sites2.csv", [["given name", "site"], ["Ali", "BEY-1"], ["Rami", "NOPE"], ["Sami2", ""]]
+    )
+    report = run(container, path2, both, site_id)
     assert (report.persons_created, report.rows_rejected) == (2, 1)
     assert "NOPE" in report.problems[0].reason and report.problems[0].field == "site"
-    ali, sami = persons(container)
-    assert (ali.site_id, sami.site_id) == (other, site_id)
+    placed = {p.display_name(): p.site_id for p in persons(container)}
+    assert placed["Ali"] == other and placed["Sami2"] == site_id
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,9 @@ def test_protection_attributes_are_masked_in_history(container, supervisor, site
     services.update_person(
         container.uow(),
         person_id,
-        schemas.PersonUpdate(protection=schemas.ProtectionInput(religion="minority (synthetic)")),
+        schemas.PersonUpdate(
+            protection=schemas.ProtectionInput(purpose="protection_case", religion="minority (synthetic)")
+        ),
         actor=supervisor,
     )
     with container.uow() as uow:
@@ -116,7 +118,9 @@ def test_protection_attributes_are_masked_in_history(container, supervisor, site
         )
         recorded = " ".join(v or "" for v in values)
     assert "minority" not in recorded and MASK in recorded
-    shown = queries.get_person(container.uow(), person_id, actor=supervisor, include_protection=True)
+    shown = queries.get_person(
+        container.uow(), person_id, actor=supervisor, include_protection=True, purpose="case review (test)"
+    )
     assert shown.protection is not None and shown.protection.religion == "minority (synthetic)"
 
 
@@ -184,14 +188,19 @@ def test_consent_withdrawal_takes_effect_everywhere(container, supervisor, site_
         assert person is not None and not person.consent_in_force(ConsentPurpose.PARTNER_SHARING, "UNHCR")
 
 
-def test_occupancy_follows_check_ins_and_check_outs(container, clerk_aleppo, supervisor, site_id):
-    household_id = register(container, clerk_aleppo, site_id)
-    mother_id, son_id = (m.id for m in members(container, clerk_aleppo, household_id))
+def test_occupancy_follows_check_ins_and_check_outs(container, make_user, supervisor, site_id):
     airbase = services.create_site(
         container.uow(),
         schemas.SiteCreate(code="LTK-AB", name="Airbase", kind="airbase", country="SY", bed_capacity=2),
         actor=supervisor,
     )
+    # checking someone in at a site is an act at that site: a clerk of Aleppo alone may not
+    aleppo_only = make_user("clerk_aleppo_only", Role.REGISTRATION_CLERK, sites=[site_id])
+    clerk_aleppo = make_user("clerk_both", Role.REGISTRATION_CLERK, sites=[site_id, airbase])
+    household_id = register(container, clerk_aleppo, site_id)
+    mother_id, son_id = (m.id for m in members(container, clerk_aleppo, household_id))
+    with pytest.raises(Forbidden, match="not one of your sites"):
+        services.check_in(container.uow(), son_id, schemas.CheckIn(site_id=airbase), actor=aleppo_only)
     for person_id in (mother_id, son_id):
         services.check_in(container.uow(), person_id, schemas.CheckIn(site_id=site_id), actor=clerk_aleppo)
     services.check_in(

@@ -82,7 +82,9 @@ def form_fields(html: str, form_id: str) -> dict[str, str | list[str]]:
 
 
 def read(container: Container, supervisor: Actor, url: str) -> schemas.PersonRead:
-    return queries.get_person(container.uow(), person_id(url), actor=supervisor, include_protection=True)
+    return queries.get_person(
+        container.uow(), person_id(url), actor=supervisor, include_protection=True, purpose="test: check"
+    )
 
 
 # --- intention ---------------------------------------------------------------------------------------
@@ -384,7 +386,7 @@ def test_a_read_only_role_sees_no_forms_and_may_not_post(
     assert match
     url = match.group(1)
     app_client.cookies.clear()
-    make_user("planner", Role.MOVEMENT_PLANNER)
+    make_user("planner", Role.MOVEMENT_PLANNER, sites=[site_id])
     sign_in(app_client, "planner")
     page = app_client.get(url)
     assert page.status_code == 200 and "Наталья" in page.text
@@ -411,7 +413,13 @@ def test_a_write_only_role_records_protection_details_without_seeing_them(
     assert "Add or replace protection details" in page and "Show protection details" not in page
     form = form_fields(page, "form-protection")
     assert not any(k.startswith("was.") for k in form)  # nothing of what is recorded, not even a digest
-    form.update({"protection.religion": SECRET, "protection.narrative": "Line one\r\nLine two"})
+    form.update(
+        {
+            "protection.religion": SECRET,
+            "protection.narrative": "Line one\r\nLine two",
+            "protection.purpose": "protection_case",
+        }
+    )
     r = clerk_client.post(f"{person_url}/protection", data=form, follow_redirects=False)
     assert r.status_code == 303
     found = read(container, supervisor, person_url).protection
@@ -450,17 +458,23 @@ def test_a_caseworker_opens_and_changes_protection_details(
     services.update_person(
         container.uow(),
         person_id(url),
-        schemas.PersonUpdate(protection=schemas.ProtectionInput(religion=SECRET, medical_detail="Diabetes")),
+        schemas.PersonUpdate(
+            protection=schemas.ProtectionInput(
+                purpose="medical_care", religion=SECRET, medical_detail="Diabetes"
+            )
+        ),
         actor=supervisor,
     )
     app_client.cookies.clear()
-    make_user("caseworker", Role.CASEWORKER)
+    make_user("caseworker", Role.CASEWORKER, sites=[site_id])
     sign_in(app_client, "caseworker")
     page = app_client.get(url).text
     assert SECRET not in page and "Diabetes" not in page  # not rendered by default
-    assert f'href="{url}?show=protection#protection"' in page
+    assert 'id="form-purpose"' in page  # opening them asks why
+    assert app_client.get(f"{url}?show=protection").status_code == 200  # no purpose: asked again
+    assert app_client.get(f"{url}?show=protection&purpose=x").status_code == 422  # too short
     assert 'id="form-protection"' not in page
-    shown = app_client.get(f"{url}?show=protection")
+    shown = app_client.get(f"{url}?show=protection&purpose=status+interview")
     assert shown.status_code == 200
     assert SECRET in shown.text and "Diabetes" in shown.text and "Hide protection details" in shown.text
     history = shown.text[shown.text.index("Change history") :]
@@ -480,12 +494,12 @@ def test_a_caseworker_opens_and_changes_protection_details(
 
 
 def test_a_role_that_reads_but_may_not_write_protection_sees_no_form(
-    app_client: TestClient, person_url: str, make_user: Callable[..., Actor]
+    app_client: TestClient, person_url: str, make_user: Callable[..., Actor], site_id: uuid.UUID
 ) -> None:
     app_client.cookies.clear()
-    make_user("status", Role.STATUS_OFFICER)
+    make_user("status", Role.STATUS_OFFICER, sites=[site_id])
     sign_in(app_client, "status")
-    shown = app_client.get(f"{person_url}?show=protection")
+    shown = app_client.get(f"{person_url}?show=protection&purpose=status+interview")
     assert shown.status_code == 200 and "None recorded." in shown.text
     assert 'id="form-protection"' not in shown.text and 'id="form-statement"' not in shown.text
 

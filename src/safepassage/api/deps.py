@@ -38,13 +38,18 @@ UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 
 def current_actor(request: Request, container: ContainerDep) -> Actor:
     """The user behind a bearer token, or behind the signed session cookie of the web pages."""
+    address = request.client.host if request.client is not None else None
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        actor = security.actor_for_token(container.uow(), header[7:].strip())
+        actor = security.actor_for_token(container.uow(), header[7:].strip(), address=address)
         if actor is None:
             raise Unauthenticated("the token is unknown, expired or revoked")
-        return actor
-    actor = sessions.session_actor(request.session, container) if "session" in request.scope else None
+        return sessions.with_grants(container, actor)
+    actor = (
+        sessions.session_actor(request.session, container, address=address)
+        if "session" in request.scope
+        else None
+    )
     if actor is not None:
         return actor
     raise Unauthenticated("sign in, or send Authorization: Bearer <token>")

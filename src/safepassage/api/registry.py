@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from safepassage.api.deps import Allowed, UowDep
+from safepassage.linking.duplicates import possible_duplicates
+from safepassage.linking.schemas import RegisteredHousehold
 from safepassage.registry import queries, schemas, services
 from safepassage.registry.codes import EvacuationCategory, Intention, SpecificNeed
 from safepassage.security.policy import Actor, Permission
@@ -30,11 +32,16 @@ class Created(BaseModel):
 # --- households ------------------------------------------------------------------------------------
 
 
-@router.post("/households", status_code=201, tags=["households"], response_model=schemas.HouseholdRead)
-def register_household(cmd: schemas.HouseholdCreate, uow: UowDep, actor: Writer) -> schemas.HouseholdRead:
-    """Register a whole household in one request. Honours ``Idempotency-Key``."""
+@router.post("/households", status_code=201, tags=["households"])
+def register_household(
+    cmd: schemas.HouseholdCreate, uow: UowDep, actor: Writer
+) -> RegisteredHousehold | schemas.HouseholdRead:
+    """Register a whole household in one request; ``possible_duplicates`` (linking) is added when
+    a member may duplicate a registered person. Honours ``Idempotency-Key``."""
     # the household as written: no second transaction to read back what this one just wrote
-    return queries.household_read(services.register_household_returning(uow, cmd, actor=actor))
+    read = queries.household_read(services.register_household_returning(uow, cmd, actor=actor))
+    found = possible_duplicates(uow, [m.id for m in read.members], actor=actor)
+    return RegisteredHousehold(**read.model_dump(), possible_duplicates=found) if found else read
 
 
 @router.get("/households", tags=["households"])
@@ -148,8 +155,20 @@ def get_person(
     uow: UowDep,
     actor: Reader,
     include: Annotated[str | None, Query(description="'protection' to include protection attributes")] = None,
+    purpose: Annotated[
+        str | None,
+        Query(
+            max_length=300,
+            description="Why the protection attributes are opened (required with include=protection; "
+            "recorded in the audit trail).",
+        ),
+    ] = None,
 ) -> schemas.PersonRead:
-    return queries.get_person(uow, person_id, actor=actor, include_protection=include == "protection")
+    """The person. With ``include=protection`` and a ``purpose``, a role allowed to read them gets
+    the protection attributes too; a shredded value reads ``{"state": "shredded"}``."""
+    return queries.get_person(
+        uow, person_id, actor=actor, include_protection=include == "protection", purpose=purpose
+    )
 
 
 @router.patch("/persons/{person_id}", tags=["persons"])

@@ -7,9 +7,6 @@ administrator. Every command and option is listed in docs/cli.md (a test checks)
 
 from __future__ import annotations
 
-import getpass
-import sys
-import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -19,10 +16,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from safepassage import migrate
-from safepassage.bootstrap import Container, bootstrap
-from safepassage.registry import services
+from safepassage.cli.common import container as _container
+from safepassage.cli.common import domain_failure as _domain_failure
+from safepassage.cli.common import fail as _fail
+from safepassage.cli.common import operator as _operator
+from safepassage.cli.common import parse_uuid as _parse_uuid
+from safepassage.cli.common import site_id as _site_id
+from safepassage.registry import queries, services
 from safepassage.security import services as security
-from safepassage.security.policy import Actor, Role
+from safepassage.security.policy import SYSTEM, Role
 from safepassage.shared.errors import DomainError
 
 app = typer.Typer(
@@ -34,31 +36,6 @@ user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 console = Console()
 err = Console(stderr=True)
-
-
-def _container() -> Container:
-    return bootstrap()
-
-
-def _operator(role: Role = Role.SUPERVISOR) -> Actor:
-    return Actor(username=f"cli:{getpass.getuser()}", role=role)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
-
-
-def _domain_failure(exc: DomainError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc.message}")
-    for problem in exc.problems:
-        err.print(f"  {problem.field}: {problem.reason}")
-    return typer.Exit(2)
-
-
-def _site_id(container: Container, code: str) -> uuid.UUID:
-    with container.uow() as uow:
-        return services.get_site_by_code_or_raise(uow, code).id
 
 
 def _progress() -> Progress:
@@ -80,6 +57,10 @@ def init(
     container = _container()
     migrate.upgrade(container.engine)
     console.print(f"database ready: {container.engine.url.render_as_string(hide_password=True)}")
+    # the keys live outside the database: made now (mode 0600) so that backups can leave them out
+    kek_id = container.keys.ensure_kek()
+    console.print(f"key-encryption key {kek_id} ready (outside the database: see docs/security-keys.md)")
+    container.audit_trail.signer()  # the audit signing key (Ed25519), made now
     if security.count_users(container.uow()) == 0:
         _, password = security.create_user(
             container.uow(),
@@ -152,6 +133,9 @@ def demo(
         )
     console.print(f"demo loaded: {sites} sites and {created} households created")
     if with_users:
+        # the demo accounts work for every demo site (the auditor reads the trail, not the records);
+        # supervisors set up their second factor at their first sign-in
+        every_site = [s.id for s in queries.list_sites(container.uow(), actor=SYSTEM)]
         table = Table("user", "role", "password (shown once)")
         for role in Role:
             if role == Role.ADMINISTRATOR:
@@ -159,7 +143,11 @@ def demo(
             name = f"demo_{role.value}"
             try:
                 _, password = security.create_user(
-                    container.uow(), username=name, role=role, actor=_operator(Role.ADMINISTRATOR)
+                    container.uow(),
+                    username=name,
+                    role=role,
+                    site_ids=[] if role == Role.AUDITOR else every_site,
+                    actor=_operator(Role.ADMINISTRATOR),
                 )
             except DomainError:
                 continue  # exists already
@@ -227,84 +215,170 @@ def import_(
 @app.command()
 def export(
     out: Annotated[Path, typer.Option(help="CSV file to write.")],
+    purpose: Annotated[
+        str | None, typer.Option(help="Who receives the export and why (asks for a new export).")
+    ] = None,
+    request: Annotated[
+        str | None, typer.Option(help="Produce this approved export request instead of asking anew.")
+    ] = None,
     site: Annotated[str | None, typer.Option(help="Only this site's persons (site code).")] = None,
     partner: Annotated[
         str | None, typer.Option(help="Only persons who consent to sharing with this partner.")
     ] = None,
 ) -> None:
-    """Export persons (never protection attributes) in the import's column layout."""
-    from safepassage.registry.exporting import export_csv
+    """Export persons (never protection attributes) in the import's column layout. Over 100 rows an
+    export waits for a second supervisor (`safepassage export-decide`); then `--request ID` writes it."""
+    from safepassage.registry import exporting
 
     container = _container()
+    operator = _operator()
     try:
-        site_id = _site_id(container, site) if site else None
+        if request is not None:
+            request_id = _parse_uuid(request, "--request")
+        elif purpose is not None:
+            site_id = _site_id(container, site) if site else None
+            asked = exporting.request_export(
+                container.uow(), purpose=purpose, actor=operator, site_id=site_id, partner=partner
+            )
+            if asked.state != "approved":
+                err.print(
+                    f"export request {asked.id}: {asked.row_count} rows, waits for a second supervisor "
+                    f"(safepassage export-decide {asked.id} --approve, as another user; then "
+                    f"safepassage export --out FILE --request {asked.id})"
+                )
+                raise typer.Exit(3)
+            request_id = asked.id
+        else:
+            raise _fail("say why: --purpose TEXT (a new export), or --request ID (an approved one)", 2)
         with _progress() as progress:
             task = progress.add_task("exporting", total=None)
-            count = export_csv(
+            count = exporting.export_csv(
                 container.uow(),
                 out,
-                actor=_operator(),
-                site_id=site_id,
-                partner=partner,
+                request_id=request_id,
+                actor=operator,
                 progress=lambda n: progress.update(task, completed=n),
             )
     except DomainError as exc:
         raise _domain_failure(exc) from None
-    console.print(f"{count} persons written to {out}")
+    console.print(f"{count} persons written to {out} (export {request_id})")
 
 
-@user_app.command("add")
-def user_add(
-    username: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[Role, typer.Option(help="Role of the account.")],
-    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
-    password_stdin: Annotated[
-        bool,
-        typer.Option(
-            "--password-stdin", help="Read the password from standard input instead of generating one."
-        ),
+@app.command("export-decide")
+def export_decide(
+    request: Annotated[str, typer.Argument(help="The export request's id.")],
+    approve: Annotated[bool, typer.Option("--approve/--reject", help="Approve or reject the export.")],
+    note: Annotated[str | None, typer.Option(help="Why (kept on the audit trail).")] = None,
+) -> None:
+    """Approve or reject a pending export, as a second supervisor (another operating-system user)."""
+    from safepassage.registry import exporting
+
+    container = _container()
+    try:
+        decided = exporting.decide_export(
+            container.uow(), _parse_uuid(request, "REQUEST"), approve=approve, note=note, actor=_operator()
+        )
+    except DomainError as exc:
+        raise _domain_failure(exc) from None
+    console.print(f"export {decided.id}: {decided.state.value}")
+
+
+break_glass_app = typer.Typer(help="Break-glass access: list and review.", no_args_is_help=True)
+app.add_typer(break_glass_app, name="break-glass")
+
+
+@break_glass_app.command("list")
+def break_glass_list(
+    unreviewed: Annotated[bool, typer.Option("--unreviewed", help="Only grants not yet reviewed.")] = False,
+) -> None:
+    """Break-glass grants, newest first: who opened which record, why, until when, the review."""
+    from safepassage.security import breakglass
+
+    rows = breakglass.list_break_glass(_container().uow(), actor=_operator(), unreviewed_only=unreviewed)
+    table = Table("grant", "who", "record", "reason", "until", "review")
+    for g in rows:
+        review = f"{g.reviewed_by}: {g.review_note}" if g.reviewed_at else "-"
+        table.add_row(
+            str(g.id),
+            g.username,
+            f"{g.record_kind.value} {g.record_id}",
+            g.reason,
+            g.expires_at.strftime("%Y-%m-%d %H:%M"),
+            review,
+        )
+    console.print(table)
+
+
+@break_glass_app.command("review")
+def break_glass_review(
+    grant: Annotated[str, typer.Argument(help="The grant's id.")],
+    note: Annotated[str, typer.Option(help="What the review found (kept on the audit trail).")],
+) -> None:
+    """Record the review of a break-glass grant (by someone other than its holder)."""
+    from safepassage.security import breakglass
+
+    try:
+        breakglass.review_break_glass(
+            _container().uow(), _parse_uuid(grant, "GRANT"), note=note, actor=_operator()
+        )
+    except DomainError as exc:
+        raise _domain_failure(exc) from None
+    console.print(f"grant {grant}: reviewed")
+
+
+retention_app = typer.Typer(help="Retention of protected details.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("apply")
+def retention_apply(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be removed; change nothing.")
     ] = False,
 ) -> None:
-    """Create an account; a generated password is printed once."""
-    container = _container()
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    """Remove protected details whose retention period has ended (run it daily, e.g. from cron)."""
     try:
-        _, secret = security.create_user(
-            container.uow(),
-            username=username,
-            role=role,
-            display_name=name,
-            password=password,
-            actor=_operator(Role.ADMINISTRATOR),
-        )
+        report = services.apply_retention(_container().uow(), actor=_operator(), dry_run=dry_run)
     except DomainError as exc:
         raise _domain_failure(exc) from None
-    console.print(f"user [cyan]{username}[/cyan] ({role.value}) created")
-    if password is None:
-        console.print(f"password [cyan]{secret}[/cyan]  (shown once)")
+    verb = "would be removed" if dry_run else "removed"
+    detail = ", ".join(f"{purpose}: {n}" for purpose, n in sorted(report.by_purpose.items())) or "none"
+    console.print(f"protected details of {report.expired} persons {verb} ({detail})")
 
 
-@user_app.command("token")
-def user_token(
-    username: Annotated[str, typer.Argument(help="Login name.")],
-    days: Annotated[int, typer.Option(min=1, max=365, help="Days the token is valid.")] = 30,
-    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
-) -> None:
-    """Issue an API bearer token for an account (printed once)."""
-    import datetime as dt
+# The `user` commands (accounts, sites, second factor, tokens, sessions) live in cli/users.py.
+from safepassage.cli import users as _users  # noqa: E402
 
-    container = _container()
-    try:
-        token = security.issue_token(
-            container.uow(),
-            username=username,
-            name=name,
-            valid_for=dt.timedelta(days=days),
-            actor=_operator(Role.ADMINISTRATOR),
-        )
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
-    console.print(token)
+_users.register(user_app)
+
+
+# Engine commands (linking, movements, placement) live in their own modules under safepassage.cli;
+# each module defines `register(app)` and is wired here, one line each.
+# -- engine commands --
+from safepassage.cli.linking_ops import register as register_linking_ops  # noqa: E402
+
+register_linking_ops(app)
+from safepassage.cli.placement_ops import register as register_placement_ops  # noqa: E402
+
+register_placement_ops(app)
+from safepassage.cli.movements import register as register_movements  # noqa: E402
+
+register_movements(app)
+from safepassage.cli.movement_ops import register as register_movement_ops  # noqa: E402
+
+register_movement_ops(app)
+from safepassage.cli.placement import register as register_placement  # noqa: E402
+
+register_placement(app)
+from safepassage.cli.linking import register as register_linking  # noqa: E402
+
+register_linking(app)
+from safepassage.cli.audit import register as register_audit  # noqa: E402
+
+register_audit(app)
+from safepassage.cli.keys import register as register_keys  # noqa: E402
+
+register_keys(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

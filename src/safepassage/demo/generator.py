@@ -270,7 +270,11 @@ class _Generator:
             member.data.update(documents=docs, place_of_birth=self.pick(places), phones=self.phones(0.05))
             member.data["birth_date"] = self.birth(born, at_risk and self.chance(0.85))
             if at_risk and self.chance(0.2):
-                member.data["protection"] = {"religion": nm.MINORITY, "narrative": self.pick(nm.NARRATIVES)}
+                member.data["protection"] = {
+                    "purpose": "status_determination",
+                    "religion": nm.MINORITY,
+                    "narrative": self.pick(nm.NARRATIVES),
+                }
 
         man_here = self.chance(0.75 if at_risk else 0.65)
         woman_here = not man_here or self.chance(0.85 if at_risk else 0.7)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from safepassage.bootstrap import Container
 from safepassage.demo.generator import generate_households, generate_sites
+from safepassage.placement.demo import load_placement_demo
 from safepassage.registry import services
 from safepassage.registry.models import Household, Person, Site
 from safepassage.security.policy import Actor
@@ -51,4 +52,6 @@ def load_demo(
             created += 1
         if progress is not None:
             progress(n + 1)
+    # regions and a synthetic outcome history, so that a placement run works out of the box
+    load_placement_demo(container, actor=actor, seed=seed)
     return sites_created, created

@@ -56,6 +56,25 @@ class ConsentPurpose(StrEnum):
     RESETTLEMENT = "resettlement"
 
 
+class CollectionPurpose(StrEnum):
+    """Why protected details (religion, ethnicity, narrative, medical detail) are collected: nothing
+    protected is recorded without one, and each has a retention period (``protection_retention_days``)
+    after which ``safepassage retention apply`` removes them."""
+
+    STATUS_DETERMINATION = "status_determination"  # refugee or asylum status: the claim turns on it
+    PROTECTION_CASE = "protection_case"  # a protection case: risk assessment, referral
+    MEDICAL_CARE = "medical_care"  # care and medical evacuation
+    RESETTLEMENT = "resettlement"  # placement needs (e.g. a community of the same faith)
+
+
+DEFAULT_RETENTION_DAYS: dict[str, int] = {
+    CollectionPurpose.STATUS_DETERMINATION.value: 3650,
+    CollectionPurpose.PROTECTION_CASE.value: 1825,
+    CollectionPurpose.MEDICAL_CARE.value: 730,
+    CollectionPurpose.RESETTLEMENT.value: 1825,
+}
+
+
 class ConsentDecision(StrEnum):
     GIVEN = "given"
     WITHDRAWN = "withdrawn"

@@ -365,8 +365,10 @@ class ConsentRecord(Base):
 
 
 class ProtectionAttributes(Base):
-    """Religion or sect, ethnicity, protection narrative, medical detail: kept apart from the rest so
-    that they can be encrypted under a site key and left out of every list, log and export."""
+    """Religion or sect, ethnicity, protection narrative, medical detail: kept apart from the rest,
+    left out of every list, log and export, and each stored sealed under the data key of the
+    person's site (``spf1:...`` envelope text, ``registry.protection``): never plaintext. Written
+    and read only through ``registry.protection`` (seal on write; open with a purpose, audited)."""
 
     __tablename__ = "protection_attributes"
 
@@ -377,6 +379,10 @@ class ProtectionAttributes(Base):
     ethnicity: Mapped[str | None] = mapped_column(Text)
     narrative: Mapped[str | None] = mapped_column(Text)
     medical_detail: Mapped[str | None] = mapped_column(Text)
+    # minimisation: why they were collected, when, and until when they may be kept
+    purpose: Mapped[str | None] = mapped_column(String(40))
+    collected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    retain_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 PROTECTED_FIELDS = ("religion", "ethnicity", "narrative", "medical_detail")

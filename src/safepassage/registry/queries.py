@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, and_, false, func, select, union
 from sqlalchemy.orm import aliased, selectinload
 
-from safepassage.history import ChangeRecord
+from safepassage.history import MASK, ChangeRecord
 from safepassage.registry import schemas
 from safepassage.registry.codes import (
     ConsentDecision,
@@ -36,7 +36,15 @@ from safepassage.registry.models import (
     Site,
     SiteStay,
 )
-from safepassage.security.policy import Actor, Permission, require
+from safepassage.registry.protection import open_protection, stated_purpose
+from safepassage.registry.scoping import in_scope
+from safepassage.security.policy import (
+    Actor,
+    FieldClass,
+    Permission,
+    require,
+    require_record,
+)
 from safepassage.shared.errors import Invalid, NotFound
 from safepassage.shared.reference import document_number_key, phone_search_forms
 from safepassage.shared.text import search_keys
@@ -173,9 +181,11 @@ def list_persons(
     require(actor, Permission.REGISTRY_READ)
     limit = max(1, min(limit or uow.page_size, MAX_PAGE))
     after = decode_cursor(cursor)
-    with uow:
-        stmt = person_search_statement(f, uow.default_phone_region, after, limit + 1).options(
-            selectinload(Person.names), selectinload(Person.needs)
+    with uow.acting(actor):
+        stmt = (
+            person_search_statement(f, uow.default_phone_region, after, limit + 1)
+            .where(in_scope(Person.site_id, actor))
+            .options(selectinload(Person.names), selectinload(Person.needs))
         )
         rows = list(uow.session.scalars(stmt))
         more = len(rows) > limit
@@ -218,13 +228,39 @@ def consent_state(p: Person) -> list[schemas.ConsentState]:
     ]
 
 
+def _audit_break_glass_read(
+    uow: UnitOfWork, actor: Actor, entity: str, record_id: uuid.UUID, site_id: uuid.UUID
+) -> None:
+    """A record opened through a break-glass grant (not one of the actor's sites): the read itself
+    goes on the audit trail, flagged for review."""
+    if actor.covers(site_id):
+        return
+    uow.audit(
+        f"{entity}.read",
+        entity=entity,
+        entity_id=record_id,
+        site_id=site_id,
+        flagged=True,
+        details={"via": "break-glass"},
+    )
+    uow.commit()
+
+
 def get_person(
-    uow: UnitOfWork, person_id: uuid.UUID, *, actor: Actor, include_protection: bool = False
+    uow: UnitOfWork,
+    person_id: uuid.UUID,
+    *,
+    actor: Actor,
+    include_protection: bool = False,
+    purpose: str | None = None,
 ) -> schemas.PersonRead:
+    """The person. ``include_protection`` opens the protection attributes too, for a stated
+    ``purpose`` (``registry.protection.open_protection``: checked, audited, committed first)."""
     require(actor, Permission.REGISTRY_READ)
     if include_protection:
         require(actor, Permission.PROTECTED_READ)
-    with uow:
+        stated_purpose(purpose)  # a missing purpose is refused before anything is read
+    with uow.acting(actor):
         p = uow.session.scalar(
             select(Person)
             .where(Person.id == person_id, Person.merged_into_id.is_(None))
@@ -241,16 +277,12 @@ def get_person(
         )
         if p is None:
             raise NotFound(f"person {person_id} does not exist")
+        require_record(actor, p.site_id, p.id, what=f"person {person_id}")
+        _audit_break_glass_read(uow, actor, "person", p.id, p.site_id)
+        identifying = actor.may_read(FieldClass.IDENTIFYING)
         summary = person_summary(p)
         current = p.current_stay
-        protection = None
-        if include_protection and p.protection is not None:
-            protection = schemas.ProtectionRead(
-                religion=p.protection.religion,
-                ethnicity=p.protection.ethnicity,
-                narrative=p.protection.narrative,
-                medical_detail=p.protection.medical_detail,
-            )
+        protection = open_protection(uow, p, actor=actor, purpose=purpose) if include_protection else None
         return schemas.PersonRead(
             **summary.model_dump(),
             names=[
@@ -271,8 +303,10 @@ def get_person(
                     expiry_date=d.expiry_date,
                 )
                 for d in p.documents
+                if identifying
             ],
-            phones=[ph.e164 for ph in p.phones],
+            phones=[ph.e164 for ph in p.phones] if identifying else [],
+            identifying_withheld=not identifying,
             intention_date=p.intention_date,
             intentions=[
                 schemas.IntentionRead(
@@ -347,7 +381,7 @@ def consent_in_force_filter(purpose: ConsentPurpose, partner: str | None = None)
 
 def get_household(uow: UnitOfWork, household_id: uuid.UUID, *, actor: Actor) -> schemas.HouseholdRead:
     require(actor, Permission.REGISTRY_READ)
-    with uow:
+    with uow.acting(actor):
         h = uow.session.scalar(
             select(Household)
             .where(Household.id == household_id)
@@ -358,6 +392,8 @@ def get_household(uow: UnitOfWork, household_id: uuid.UUID, *, actor: Actor) -> 
         )
         if h is None:
             raise NotFound(f"household {household_id} does not exist")
+        require_record(actor, h.site_id, h.id, what=f"household {household_id}")
+        _audit_break_glass_read(uow, actor, "household", h.id, h.site_id)
         return household_read(h)
 
 
@@ -390,8 +426,8 @@ def list_households(
     require(actor, Permission.REGISTRY_READ)
     limit = max(1, min(limit or uow.page_size, MAX_PAGE))
     after = decode_cursor(cursor)
-    with uow:
-        stmt = select(Household)
+    with uow.acting(actor):
+        stmt = select(Household).where(in_scope(Household.site_id, actor))
         if not include_closed:
             stmt = stmt.where(Household.status == HouseholdStatus.ACTIVE)
         if site_id:
@@ -447,7 +483,7 @@ def site_read(site: Site, occupancy: int) -> schemas.SiteRead:
 
 def list_sites(uow: UnitOfWork, *, actor: Actor) -> list[schemas.SiteRead]:
     require(actor, Permission.AUTHENTICATED)
-    with uow:
+    with uow.acting(actor):
         sites = list(uow.session.scalars(select(Site).order_by(Site.country, Site.code)))
         occ = _occupancy(uow, [s.id for s in sites])
         return [site_read(s, occ.get(s.id, 0)) for s in sites]
@@ -455,7 +491,7 @@ def list_sites(uow: UnitOfWork, *, actor: Actor) -> list[schemas.SiteRead]:
 
 def get_site(uow: UnitOfWork, site_id: uuid.UUID, *, actor: Actor) -> schemas.SiteRead:
     require(actor, Permission.AUTHENTICATED)
-    with uow:
+    with uow.acting(actor):
         site = uow.session.get(Site, site_id)
         if site is None:
             raise NotFound(f"site {site_id} does not exist")
@@ -469,9 +505,12 @@ def get_site(uow: UnitOfWork, site_id: uuid.UUID, *, actor: Actor) -> schemas.Si
 def history(
     uow: UnitOfWork, subject_id: uuid.UUID, *, actor: Actor, limit: int = 500
 ) -> list[schemas.ChangeRead]:
-    """Every recorded change of a person, household or site, newest first."""
+    """Every recorded change of a person, household or site, newest first. Values of identifying
+    fields (documents, phones) are masked for roles that may not read them."""
     require(actor, Permission.HISTORY_READ)
-    with uow:
+    with uow.acting(actor):
+        _require_subject(uow, subject_id, actor)
+        hide = set() if actor.may_read(FieldClass.IDENTIFYING) else IDENTIFYING_ENTITIES
         rows = uow.session.scalars(
             select(ChangeRecord)
             .where(ChangeRecord.subject_id == subject_id)
@@ -486,8 +525,24 @@ def history(
                 entity=r.entity,
                 entity_id=r.entity_id,
                 field=r.field,
-                old_value=r.old_value,
-                new_value=r.new_value,
+                old_value=MASK if r.entity in hide and r.old_value is not None else r.old_value,
+                new_value=MASK if r.entity in hide and r.new_value is not None else r.new_value,
             )
             for r in rows
         ]
+
+
+# Change records of these entities hold identifying values (document numbers, phone numbers).
+IDENTIFYING_ENTITIES = frozenset({"documents", "phones"})
+
+
+def _require_subject(uow: UnitOfWork, subject_id: uuid.UUID, actor: Actor) -> None:
+    """The history of a person or household is visible only where the record is; a site's to anyone
+    signed in; anything else does not exist."""
+    for model in (Person, Household):
+        site_id = uow.session.scalar(select(model.site_id).where(model.id == subject_id))
+        if site_id is not None:
+            require_record(actor, site_id, subject_id, what="record")
+            return
+    if uow.session.get(Site, subject_id) is None:
+        raise NotFound("record not found")

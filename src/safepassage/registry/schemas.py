@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from safepassage.registry.codes import (
+    CollectionPurpose,
     ConsentDecision,
     ConsentMethod,
     ConsentPurpose,
@@ -98,6 +99,10 @@ class ConsentCreate(Strict):
 
 
 class ProtectionInput(Strict):
+    purpose: CollectionPurpose | None = Field(
+        default=None,
+        description="Why these details are collected (required with any value): sets how long they are kept.",
+    )
     religion: str | None = Field(default=None, max_length=200)
     ethnicity: str | None = Field(default=None, max_length=200)
     narrative: str | None = Field(default=None, max_length=20000)
@@ -310,11 +315,24 @@ class StayRead(BaseModel):
     checked_out_at: dt.datetime | None
 
 
+class Withheld(BaseModel):
+    """A protected value that is recorded but cannot be shown, in place of the value:
+    ``shredded``: its site's data key was destroyed (``safepassage site shred``), for ever;
+    ``unavailable``: its key cannot be used on this server now (a key file or KEK missing: see the
+    server log and ``safepassage keys status``); ``damaged``: the stored value fails authentication
+    (altered, or moved from another record or field)."""
+
+    state: Literal["shredded", "unavailable", "damaged"]
+
+
 class ProtectionRead(BaseModel):
-    religion: str | None
-    ethnicity: str | None
-    narrative: str | None
-    medical_detail: str | None
+    """The protection attributes, opened for a stated purpose (the read is in the audit trail). A
+    value is text, ``null`` (not recorded) or ``{"state": "shredded"}`` and the like (``Withheld``)."""
+
+    religion: str | Withheld | None
+    ethnicity: str | Withheld | None
+    narrative: str | Withheld | None
+    medical_detail: str | Withheld | None
 
 
 class PersonSummary(BaseModel):
@@ -338,6 +356,9 @@ class PersonRead(PersonSummary):
     languages: list[str]
     documents: list[DocumentRead]
     phones: list[str]
+    identifying_withheld: bool = Field(
+        default=False, description="Documents and phones left out: the reader's role may not read them."
+    )
     intention_date: dt.date | None
     intentions: list[IntentionRead]
     consents: list[ConsentRead]

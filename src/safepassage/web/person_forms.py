@@ -140,10 +140,11 @@ class PersonForms:
         for key in CORRECTED:
             forms.values[f"{WAS}person.{key}"] = fingerprint(_canonical(forms.values, forms.lists, key))
         if person.protection is not None:  # asked for, by a role that may read it
-            recorded = person.protection.model_dump()
             for key in PROTECTION_KEYS:
-                forms.values[f"protection.{key}"] = recorded.get(key) or ""
-                forms.values[f"{WAS}protection.{key}"] = fingerprint(recorded.get(key) or "")
+                value = getattr(person.protection, key)
+                text = value if isinstance(value, str) else ""  # a shredded value: blank, kept if left so
+                forms.values[f"protection.{key}"] = text
+                forms.values[f"{WAS}protection.{key}"] = fingerprint(text)
         return forms
 
     def show_again(self, name: str, data: FormData, problems: PersonForms) -> None:
@@ -277,4 +278,7 @@ def protection_changes(data: FormData) -> dict[str, Any]:
                 changes[key] = value or None
         elif value:
             changes[key] = value
+    purpose = data.get("protection.purpose")
+    if isinstance(purpose, str) and purpose.strip() and changes:
+        changes["purpose"] = purpose.strip()
     return changes

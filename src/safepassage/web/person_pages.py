@@ -18,9 +18,11 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from safepassage.registry import queries, schemas, services
-from safepassage.security.policy import Actor, Permission
+from safepassage.registry.protection import stated_purpose
+from safepassage.security.policy import Actor, Permission, require
 from safepassage.shared.errors import Conflict, Invalid, NotFound
 from safepassage.uow import UnitOfWork
+from safepassage.web.forms import FieldError
 from safepassage.web.labels import N_
 from safepassage.web.person_forms import PersonForms, correction, payload, protection_changes
 from safepassage.web.registry_pages import site_choices, site_namer, sites_for
@@ -46,14 +48,19 @@ def _page(
     person_id: uuid.UUID,
     *,
     show_protection: bool = False,
+    purpose: str | None = None,
+    purpose_problem: str | None = None,
     failed: tuple[str, FormData, PersonForms] | None = None,
     status: int = 200,
 ) -> Response:
     """The person page; with ``failed`` (the name of a form, what it sent, its problems), that form
-    shown again as it was sent, with its problems."""
+    shown again as it was sent, with its problems. ``show_protection`` opens the protection
+    attributes for ``purpose`` (audited)."""
     container = get_container(request)
     uow = container.uow()
-    found = queries.get_person(uow, person_id, actor=actor, include_protection=show_protection)
+    found = queries.get_person(
+        uow, person_id, actor=actor, include_protection=show_protection, purpose=purpose
+    )
     history = queries.history(uow, person_id, actor=actor) if actor.can(Permission.HISTORY_READ) else None
     sites = sites_for(uow, actor)
     forms = PersonForms.of(found, today=container.clock.now().date())
@@ -70,6 +77,8 @@ def _page(
         sites=site_choices(sites),
         forms=forms,
         show_protection=show_protection,
+        purpose=purpose or "",
+        purpose_errors={"purpose": [FieldError(purpose_problem)]} if purpose_problem else {},
         can_write=actor.can(Permission.REGISTRY_WRITE),
         can_read_protection=actor.can(Permission.PROTECTED_READ),
         can_write_protection=actor.can(Permission.PROTECTED_WRITE),
@@ -78,10 +87,22 @@ def _page(
 
 @router.get("/persons/{person_id}")
 def person(person_id: uuid.UUID, request: Request, actor: Reader) -> Response:
-    """The person; ``?show=protection`` adds the protection attributes (the query refuses a role
-    that may not read them: 403)."""
-    show = request.query_params.get("show") == SHOW_PROTECTION
-    return _page(request, actor, person_id, show_protection=show)
+    """The person; ``?show=protection&purpose=...`` adds the protection attributes, opened for the
+    stated purpose (the query refuses a role that may not read them: 403). Without a purpose, or
+    with too short a one, the page asks for it again."""
+    purpose = request.query_params.get("purpose")
+    if request.query_params.get("show") != SHOW_PROTECTION:
+        return _page(request, actor, person_id)
+    require(actor, Permission.PROTECTED_READ)  # a role that may not read them: 403, purpose or not
+    try:
+        stated_purpose(purpose)
+    except Invalid:  # none given yet (the form is shown), or too short (shown again, with why)
+        problem = (
+            gettext_for(request)(N_("Say why you open them (at least 5 characters).")) if purpose else None
+        )
+        status = 422 if purpose else 200
+        return _page(request, actor, person_id, purpose=purpose, purpose_problem=problem, status=status)
+    return _page(request, actor, person_id, show_protection=True, purpose=purpose)
 
 
 def _act(

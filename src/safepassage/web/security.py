@@ -4,9 +4,10 @@ Every page route declares its permission through a dependency, as the API does w
 ``Page(Permission.X)`` (signed in, and the role grants X) or ``Public()`` (the login page). Both carry
 ``__permission__``, so a test lists every page route and fails for one that declares none.
 
-Signing in puts the user's id and the time it happened in the signed session cookie (the API's
-``current_actor`` reads the same key); a session older than ``session_max_age_seconds`` is over,
-however often it was used. Every router of the pages checks the CSRF token on every POST.
+Signing in opens a server-side session (``safepassage.sessions``) whose token the signed cookie
+carries (the API's ``current_actor`` reads the same cookie); it is over after 15 idle minutes, after
+12 hours however often it is used, and at once when it is ended. Every router of the pages checks the
+CSRF token on every POST.
 """
 
 from __future__ import annotations
@@ -43,17 +44,28 @@ def get_container(request: Request) -> Container:
     return container
 
 
+def client_address(request: Request) -> str | None:
+    """The peer's address (behind a proxy, uvicorn's ``--forwarded-allow-ips`` makes it the client's)."""
+    return request.client.host if request.client is not None else None
+
+
 def signed_in_actor(request: Request) -> Actor | None:
     """The actor of the session, or None when nobody is signed in or the session is over."""
-    return sessions.session_actor(request.session, get_container(request))
+    return sessions.session_actor(request.session, get_container(request), address=client_address(request))
 
 
 def start_session(request: Request, actor: Actor) -> None:
-    sessions.start_session(request.session, get_container(request), actor)
+    sessions.start_session(
+        request.session,
+        get_container(request),
+        actor,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent"),
+    )
 
 
 def end_session(request: Request) -> None:
-    sessions.end_session(request.session)
+    sessions.end_session(request.session, get_container(request))
 
 
 def Page(permission: Permission) -> Callable[[Request], Actor]:

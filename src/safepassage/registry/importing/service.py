@@ -31,7 +31,7 @@ from safepassage.registry.importing.rows import RowProblem, RowReader
 from safepassage.registry.importing.writer import BatchWriter, Prepared, RowFactory, dialect_of, settle_heads
 from safepassage.registry.models import ImportBatch
 from safepassage.registry.services import get_site_or_raise
-from safepassage.security.policy import Actor, Permission, require
+from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import DomainError, Invalid
 from safepassage.uow import UnitOfWork
 
@@ -102,8 +102,9 @@ def import_file(
     if not source or len(source) > MAX_SOURCE:
         raise Invalid(f"the source name must have 1 to {MAX_SOURCE} characters")
     rejects = Path(rejects_path) if rejects_path is not None else default_rejects_path(path, source)
-    with uow.acting(actor.username):
+    with uow.acting(actor):
         get_site_or_raise(uow, site_id)
+        require_site(actor, site_id)
         with open_table(path, sheet=sheet, is_header=_names_someone) as table:
             columns = map_columns(table.headers, table.hxl)
             if not columns.has("given_name"):
@@ -119,6 +120,7 @@ def import_file(
         if parallel is None:
             parallel = (os.cpu_count() or 1) > 1 and path.stat().st_size >= PARALLEL_MIN_BYTES
         run = _Run(uow, job, table, rejects, columns.ignored, columns.notes, progress)
+        run.writer.allowed_sites = None if actor.all_sites else actor.site_ids
         try:
             run.go(_in_worker(job) if parallel else produce(job))
         except BaseException:

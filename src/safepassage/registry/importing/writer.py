@@ -325,6 +325,8 @@ class BatchWriter:
         self.batch_id = str(batch_id)
         self.actor = actor
         self.site_id = site_id
+        # the importer's sites (None: every site): a row naming another site is rejected
+        self.allowed_sites: frozenset[uuid.UUID] | None = frozenset({site_id})
         self.sites: dict[str, uuid.UUID | None] = {}
         self.written = 0
         self.analysed_at = 0
@@ -362,6 +364,9 @@ class BatchWriter:
             if site_id is None:
                 result.rejected.append((row, "site", f"there is no site with code '{row.site_code}'"))
                 continue
+            if self.allowed_sites is not None and site_id not in self.allowed_sites:
+                result.rejected.append((row, "site", f"site '{row.site_code}' is not one of your sites"))
+                continue
             hh_key = household_key(source, row.household_ref) if row.household_ref else None
             state = households.get(hh_key) if hh_key else None
             if row.is_head and state is not None and state.has_head:
@@ -389,6 +394,19 @@ class BatchWriter:
             result.persons_created += 1
         for name in TABLES:
             insert_rows(conn, self.cols[name], tables[name])
+        if result.persons_created:
+            # one audit entry per batch written (the rows' own change records are beside them)
+            self.uow.audit(
+                "import.rows",
+                entity="import_batch",
+                entity_id=self.batch_id,
+                site_id=self.site_id,
+                details={
+                    "persons": result.persons_created,
+                    "households": result.households_created,
+                    "person_ids": [str(values[0]) for values in tables["persons"]],
+                },
+            )
         self.uow.commit()
         self.written += result.persons_created
         self._analyse_if_grown()
@@ -491,6 +509,7 @@ def settle_heads(uow: UnitOfWork, *, source: str, actor: str, today: dt.date) ->
         .limit(500)
     )
     settled: list[tuple[str, bool]] = []
+    heads: list[str] = []
     changes = Columns(TABLES["change_records"], conn.dialect)
     now, txn = uow.now(), uow.session.info["transaction_id"]
     after: uuid.UUID | None = None
@@ -520,7 +539,12 @@ def settle_heads(uow: UnitOfWork, *, source: str, actor: str, today: dt.date) ->
                 "transaction_id": txn,
             }))  # fmt: skip
             settled.append(((household.source_key or "")[len(prefix) :], adult))
+            heads.append(str(head.id))
         insert_rows(conn, changes, rows)
+    if heads:
+        uow.audit(
+            "import.heads_settled", entity="import_source", entity_id=source, details={"persons": heads}
+        )
     uow.commit()
     return settled
 

@@ -5,6 +5,7 @@ once. The change history is written by ``safepassage.history`` in the same trans
 this facade (``services.register_household``); the modules behind it group the use cases by subject.
 """
 
+from safepassage.registry.services.erasure import ErasureReport, erase_person
 from safepassage.registry.services.households import (
     add_member,
     change_head,
@@ -33,18 +34,23 @@ from safepassage.registry.services.registration import (
     register_household,
     register_household_returning,
 )
+from safepassage.registry.services.retention import RetentionReport, apply_retention
 from safepassage.registry.services.sites import create_site, update_site
 
 __all__ = [
+    "ErasureReport",
+    "RetentionReport",
     "add_document",
     "add_member",
     "add_person",
     "add_phone",
     "add_spelling",
+    "apply_retention",
     "change_head",
     "check_in",
     "check_out",
     "create_site",
+    "erase_person",
     "get_household_or_raise",
     "get_person_or_raise",
     "get_site_by_code_or_raise",

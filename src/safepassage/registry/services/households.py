@@ -23,9 +23,9 @@ from safepassage.uow import UnitOfWork
 
 def change_head(uow: UnitOfWork, household_id: uuid.UUID, cmd: schemas.HeadChange, *, actor: Actor) -> None:
     require(actor, Permission.REGISTRY_WRITE)
-    with uow.acting(actor.username):
-        household = get_household_or_raise(uow, household_id)
-        new_head = get_person_or_raise(uow, cmd.new_head_id)
+    with uow.acting(actor):
+        household = get_household_or_raise(uow, household_id, actor=actor)
+        new_head = get_person_or_raise(uow, cmd.new_head_id, actor=actor)
         household.change_head(new_head, former_head_becomes=cmd.former_head_becomes)
         household.check_one_head()
         household.updated_at = uow.now()
@@ -36,9 +36,9 @@ def add_member(uow: UnitOfWork, household_id: uuid.UUID, cmd: schemas.MemberAdd,
     """Move a registered person into this household. A head leaving a household of several must
     first hand the headship to another member."""
     require(actor, Permission.REGISTRY_WRITE)
-    with uow.acting(actor.username):
-        household = get_household_or_raise(uow, household_id)
-        person = get_person_or_raise(uow, cmd.person_id)
+    with uow.acting(actor):
+        household = get_household_or_raise(uow, household_id, actor=actor)
+        person = get_person_or_raise(uow, cmd.person_id, actor=actor)
         if person.household_id == household.id:
             raise Conflict("this person is already a member of the household")
         previous = person.household
@@ -75,8 +75,8 @@ def split_household(
             "the new household's head must be one of the persons who leave",
             problems=[FieldProblem("new_head_id", "not among person_ids")],
         )
-    with uow.acting(actor.username):
-        household = get_household_or_raise(uow, household_id)
+    with uow.acting(actor):
+        household = get_household_or_raise(uow, household_id, actor=actor)
         member_ids = {m.id for m in household.members}
         leaving = [m for m in household.members if m.id in set(cmd.person_ids)]
         unknown = set(cmd.person_ids) - member_ids
@@ -132,9 +132,9 @@ def merge_households(
             "a household cannot merge with itself",
             problems=[FieldProblem("other_household_id", "same household")],
         )
-    with uow.acting(actor.username):
-        household = get_household_or_raise(uow, household_id)
-        other = get_household_or_raise(uow, cmd.other_household_id)
+    with uow.acting(actor):
+        household = get_household_or_raise(uow, household_id, actor=actor)
+        other = get_household_or_raise(uow, cmd.other_household_id, actor=actor)
         for h in (household, other):
             if h.status != HouseholdStatus.ACTIVE:
                 raise Conflict(f"household {h.id} is {h.status.value}, not active")

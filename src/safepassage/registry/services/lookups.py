@@ -1,4 +1,9 @@
-"""Lookups that raise NotFound: what every use case starts from."""
+"""Lookups that raise NotFound: what every use case starts from.
+
+A person or household lookup takes the actor: a record outside the actor's sites does not exist for
+them (``NotFound``, no hint that it does) unless a break-glass grant opened it. There is no lookup
+without an actor, so no use case can forget the scope.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from safepassage.registry.models import (
     Person,
     Site,
 )
+from safepassage.security.policy import Actor, require_record
 from safepassage.shared.errors import NotFound
 from safepassage.uow import UnitOfWork
 
@@ -33,17 +39,19 @@ def get_site_by_code_or_raise(uow: UnitOfWork, code: str) -> Site:
     return site
 
 
-def get_person_or_raise(uow: UnitOfWork, person_id: uuid.UUID) -> Person:
+def get_person_or_raise(uow: UnitOfWork, person_id: uuid.UUID, *, actor: Actor) -> Person:
     person = uow.session.get(Person, person_id)
     if person is None or person.merged_into_id is not None:
         raise NotFound(f"person {person_id} does not exist")
+    require_record(actor, person.site_id, person.id, what=f"person {person_id}")
     return person
 
 
-def get_household_or_raise(uow: UnitOfWork, household_id: uuid.UUID) -> Household:
+def get_household_or_raise(uow: UnitOfWork, household_id: uuid.UUID, *, actor: Actor) -> Household:
     household = uow.session.scalar(
         select(Household).where(Household.id == household_id).options(selectinload(Household.members))
     )
     if household is None:
         raise NotFound(f"household {household_id} does not exist")
+    require_record(actor, household.site_id, household.id, what=f"household {household_id}")
     return household

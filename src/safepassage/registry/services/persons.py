@@ -12,9 +12,9 @@ from safepassage.registry.models import (
     Document,
     Person,
     Phone,
-    ProtectionAttributes,
 )
 from safepassage.registry.naming import spell
+from safepassage.registry.protection import seal_protection
 from safepassage.registry.services.lookups import get_person_or_raise, get_site_or_raise
 from safepassage.registry.services.registration import (
     check_protection_permission,
@@ -22,7 +22,7 @@ from safepassage.registry.services.registration import (
     name_rows,
     set_tokens,
 )
-from safepassage.security.policy import Actor, Permission, require
+from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import FieldProblem, Invalid
 from safepassage.shared.reference import document_number_key, normalise_phone
 from safepassage.uow import UnitOfWork
@@ -31,8 +31,8 @@ from safepassage.uow import UnitOfWork
 def update_person(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.PersonUpdate, *, actor: Actor) -> None:
     require(actor, Permission.REGISTRY_WRITE)
     check_protection_permission(actor, cmd.protection)
-    with uow.acting(actor.username):
-        person = get_person_or_raise(uow, person_id)
+    with uow.acting(actor):
+        person = get_person_or_raise(uow, person_id, actor=actor)
         data = cmd.model_dump(exclude_unset=True)
         renamed = False
         for part, key in (
@@ -65,13 +65,8 @@ def update_person(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.PersonUpda
                 )
         if cmd.needs is not None:
             person.set_needs(list(cmd.needs))
-        if cmd.protection is not None:
-            values = cmd.protection.model_dump(exclude_unset=True)
-            if person.protection is None:
-                person.protection = ProtectionAttributes(**values)
-            else:
-                for key, value in values.items():
-                    setattr(person.protection, key, value)
+        if cmd.protection is not None:  # sealed under the person's site key
+            seal_protection(uow, person, cmd.protection.model_dump(exclude_unset=True))
         if renamed:
             set_tokens(person)
         person.updated_at = uow.now()
@@ -98,8 +93,8 @@ def _replace_primary_name(person: Person, part: NamePart, text: str | None) -> N
 
 def add_spelling(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.SpellingCreate, *, actor: Actor) -> None:
     require(actor, Permission.REGISTRY_WRITE)
-    with uow.acting(actor.username):
-        person = get_person_or_raise(uow, person_id)
+    with uow.acting(actor):
+        person = get_person_or_raise(uow, person_id, actor=actor)
         position = max((n.position for n in person.names), default=-1) + 1
         new = spell(cmd.part, cmd.text, position=position, is_primary=False)
         if any(n.part == cmd.part and n.text == new.text for n in person.names):
@@ -114,8 +109,8 @@ def add_document(
     uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.DocumentCreate, *, actor: Actor
 ) -> uuid.UUID:
     require(actor, Permission.REGISTRY_WRITE)
-    with uow.acting(actor.username):
-        person = get_person_or_raise(uow, person_id)
+    with uow.acting(actor):
+        person = get_person_or_raise(uow, person_id, actor=actor)
         key = document_number_key(cmd.number)
         for doc in person.documents:
             if doc.number_key == key and doc.type == cmd.type:
@@ -139,8 +134,8 @@ def add_phone(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.PhoneCreate, *
         e164 = normalise_phone(cmd.number, uow.default_phone_region)
     except ValueError as exc:
         raise Invalid(str(exc), problems=[FieldProblem("number", str(exc))]) from None
-    with uow.acting(actor.username):
-        person = get_person_or_raise(uow, person_id)
+    with uow.acting(actor):
+        person = get_person_or_raise(uow, person_id, actor=actor)
         if all(p.e164 != e164 for p in person.phones):
             person.phones.append(Phone(e164=e164))
             person.updated_at = uow.now()
@@ -152,8 +147,8 @@ def state_intention(
     uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.IntentionCreate, *, actor: Actor
 ) -> None:
     require(actor, Permission.REGISTRY_WRITE)
-    with uow.acting(actor.username):
-        person = get_person_or_raise(uow, person_id)
+    with uow.acting(actor):
+        person = get_person_or_raise(uow, person_id, actor=actor)
         now = uow.now()
         stated_on = cmd.stated_on or now.date()
         if stated_on > now.date():
@@ -174,8 +169,8 @@ def record_consent(
     """Record consent given or withdrawn. A withdrawal takes effect at once everywhere the purpose is
     checked (``Person.consent_in_force``, ``queries.consent_filter``)."""
     require(actor, Permission.REGISTRY_WRITE)
-    with uow.acting(actor.username):
-        person = get_person_or_raise(uow, person_id)
+    with uow.acting(actor):
+        person = get_person_or_raise(uow, person_id, actor=actor)
         record = consent_record(uow, cmd, actor)
         person.record_consent(record)
         person.updated_at = uow.now()
@@ -185,9 +180,10 @@ def record_consent(
 
 def check_in(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.CheckIn, *, actor: Actor) -> None:
     require(actor, Permission.REGISTRY_WRITE)
-    with uow.acting(actor.username):
-        person = get_person_or_raise(uow, person_id)
+    with uow.acting(actor):
+        person = get_person_or_raise(uow, person_id, actor=actor)
         site = get_site_or_raise(uow, cmd.site_id)
+        require_site(actor, site.id)
         at = cmd.at or uow.now()
         current = person.current_stay
         if current is not None and at < current.checked_in_at:
@@ -201,7 +197,7 @@ def check_in(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.CheckIn, *, act
 
 def check_out(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.CheckOut, *, actor: Actor) -> None:
     require(actor, Permission.REGISTRY_WRITE)
-    with uow.acting(actor.username):
-        person = get_person_or_raise(uow, person_id)
+    with uow.acting(actor):
+        person = get_person_or_raise(uow, person_id, actor=actor)
         person.check_out(at=cmd.at or uow.now(), by=actor.username)
         uow.commit()

@@ -23,12 +23,12 @@ from safepassage.registry.models import (
     PersonName,
     PersonNeed,
     Phone,
-    ProtectionAttributes,
     Site,
 )
 from safepassage.registry.naming import SpelledName, name_parts, spelled_names, tokens_of
+from safepassage.registry.protection import seal_protection
 from safepassage.registry.services.lookups import get_household_or_raise, get_site_or_raise
-from safepassage.security.policy import Actor, Permission, require
+from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid
 from safepassage.shared.ids import new_id
 from safepassage.shared.reference import document_number_key, normalise_phone
@@ -122,7 +122,7 @@ def _build_person(
     for consent in cmd.consents:
         person.record_consent(consent_record(uow, consent, actor))
     if cmd.protection is not None and not cmd.protection.is_empty():
-        person.protection = ProtectionAttributes(**cmd.protection.model_dump())
+        seal_protection(uow, person, cmd.protection.model_dump())  # sealed under the site's key
     person.tokens = [NameToken(token=token) for token in sorted(tokens_of(n.text for n in names))]
     return person
 
@@ -170,12 +170,13 @@ def _register_household(
     require(actor, Permission.REGISTRY_WRITE)
     for member in cmd.members:
         check_protection_permission(actor, member.protection)
-    with uow.acting(actor.username):
+    with uow.acting(actor):
         if source_key is not None:
             existing = uow.session.scalar(select(Household.id).where(Household.source_key == source_key))
             if existing is not None:
                 return existing
         site = get_site_or_raise(uow, cmd.site_id)
+        require_site(actor, site.id)
         now = uow.now()
         household = Household(
             site_id=site.id,
@@ -211,8 +212,8 @@ def add_person(
     """Register one more person into an existing household (a newborn, a relative who arrived)."""
     require(actor, Permission.REGISTRY_WRITE)
     check_protection_permission(actor, cmd.protection)
-    with uow.acting(actor.username):
-        household = get_household_or_raise(uow, household_id)
+    with uow.acting(actor):
+        household = get_household_or_raise(uow, household_id, actor=actor)
         if cmd.relationship_to_head == Relationship.HEAD:
             raise Invalid(
                 "the household has a head: use change-head after adding",

@@ -11,7 +11,7 @@ from safepassage.registry.models import (
     Site,
 )
 from safepassage.registry.services.lookups import get_site_or_raise
-from safepassage.security.policy import Actor, Permission, require
+from safepassage.security.policy import Actor, Permission, require, require_site_management
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid
 from safepassage.uow import UnitOfWork
 
@@ -21,7 +21,7 @@ from safepassage.uow import UnitOfWork
 
 def create_site(uow: UnitOfWork, cmd: schemas.SiteCreate, *, actor: Actor) -> uuid.UUID:
     require(actor, Permission.SITE_MANAGE)
-    with uow.acting(actor.username):
+    with uow.acting(actor):
         if uow.session.scalar(select(Site.id).where(Site.code == cmd.code)) is not None:
             raise Conflict(
                 f"a site with code '{cmd.code}' exists already",
@@ -35,8 +35,9 @@ def create_site(uow: UnitOfWork, cmd: schemas.SiteCreate, *, actor: Actor) -> uu
 
 def update_site(uow: UnitOfWork, site_id: uuid.UUID, cmd: schemas.SiteUpdate, *, actor: Actor) -> None:
     require(actor, Permission.SITE_MANAGE)
-    with uow.acting(actor.username):
+    with uow.acting(actor):
         site = get_site_or_raise(uow, site_id)
+        require_site_management(actor, site.id)
         for key, value in cmd.model_dump(exclude_unset=True).items():
             if value is None and key in {"name", "kind", "bed_capacity"}:
                 raise Invalid(f"{key} cannot be empty", problems=[FieldProblem(key, "cannot be empty")])

@@ -1,0 +1,219 @@
+"""Appending to the chain, in the action's own transaction (the unit of work's ``AuditSink``).
+
+``uow.commit()`` calls ``append`` last, just before the database commit, so the head's lock is held
+for a few milliseconds: the first statement is an UPDATE of the single head row (a row lock on
+PostgreSQL, the write lock on SQLite), and only then is the previous hash read. Appenders therefore
+queue one behind the other and the chain has no fork and no gap. Every append re-signs the head;
+every ``checkpoint_every`` entries a signed checkpoint is written, and, after the commit, copied to
+the checkpoint file outside the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from safepassage.security.audit.chain import (
+    GENESIS,
+    ChainEntry,
+    SignedPoint,
+    checkpoint_message,
+    entry_hash,
+    head_message,
+    plain_details,
+)
+from safepassage.security.audit.models import HEAD_ID, AuditCheckpoint, AuditEntry, AuditHead
+from safepassage.security.audit.signing import Signer, load_signer, public_pem
+from safepassage.shared.clock import Clock, SystemClock
+from safepassage.shared.ids import new_id
+from safepassage.uow import AuditEvent, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def _cut(value: str | None, length: int) -> str | None:
+    return None if value is None else value[:length]
+
+
+def _site(value: Any) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(str(value))
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What one append wrote that must be copied out after the commit."""
+
+    checkpoints: tuple[SignedPoint, ...]
+
+
+class AuditTrail:
+    """The audit chain of one database, with its signing key and checkpoint file."""
+
+    def __init__(
+        self,
+        key_file: Path,
+        *,
+        checkpoint_every: int = 1000,
+        checkpoint_file: Path | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.key_file = key_file
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_file = checkpoint_file
+        self.clock: Clock = clock or SystemClock()
+        self._signer: Signer | None = None
+        self._lock = threading.Lock()
+
+    # -- the key ------------------------------------------------------------------------------------
+
+    def signer(self) -> Signer:
+        """The signing key, read (or made) once per process."""
+        if self._signer is None:
+            with self._lock:
+                if self._signer is None:
+                    self._signer = load_signer(self.key_file)
+        return self._signer
+
+    def public_key_pem(self) -> bytes:
+        return public_pem(self.signer().public)
+
+    # -- appending ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def lock_head(conn: Connection) -> tuple[int, str]:
+        """Take the head's lock (an UPDATE, before any read) and return the last seq and hash."""
+        stmt = (
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID)
+            .values(last_seq=AuditHead.last_seq)
+            .returning(AuditHead.last_seq, AuditHead.last_hash)
+        )
+        row = conn.execute(stmt).first()
+        if row is None:  # a new database: the first appender makes the head; racers skip
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(
+                dialect.insert(AuditHead)
+                .values(id=HEAD_ID, last_seq=0, last_hash=GENESIS)
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            row = conn.execute(stmt).one()
+        return int(row[0]), str(row[1])
+
+    def append(self, session: Session, events: list[AuditEvent]) -> Appended | None:
+        """Append ``events`` to the chain in the session's transaction (``uow.commit()`` calls this)."""
+        signer = self.signer()  # before the lock: a missing key fails the action without waiting
+        conn = session.connection()
+        seq, prev = self.lock_head(conn)
+        first = seq + 1
+        rows: list[dict[str, Any]] = []
+        for event in events:
+            seq += 1
+            entry = ChainEntry(
+                seq=seq,
+                id=new_id(),
+                at=event.at,
+                actor=_cut(event.actor, 80) or "",
+                role=_cut(event.role, 40),
+                action=_cut(event.action, 80) or "",
+                entity=_cut(event.entity, 60),
+                entity_id=_cut(event.entity_id, 120),
+                site_id=_site(event.site_id),
+                purpose=event.purpose,
+                address=_cut(event.address, 200),
+                flagged=bool(event.flagged),
+                details=plain_details(dict(event.details)),
+                prev_hash=prev,
+            )
+            prev = entry_hash(entry)
+            rows.append({**entry.__dict__, "hash": prev})
+        conn.execute(insert(AuditEntry), rows)
+        now = self.clock.now()
+        conn.execute(
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID)
+            .values(
+                last_seq=seq,
+                last_hash=prev,
+                signature=signer.sign(head_message(seq, prev)),
+                key_id=signer.key_id,
+                updated_at=now,
+            )
+        )
+        every = self.checkpoint_every
+        due = [r for r in rows[(-first) % every :: every]] if every > 0 else []
+        points = tuple(self._checkpoint_row(conn, signer, r["seq"], r["hash"], now) for r in due)
+        return Appended(points) if points and self.checkpoint_file is not None else None
+
+    def _checkpoint_row(self, conn: Connection, signer: Signer, seq: int, hash_: str, at: Any) -> SignedPoint:
+        signature = signer.sign(checkpoint_message(seq, hash_))
+        conn.execute(
+            insert(AuditCheckpoint).values(
+                seq=seq, hash=hash_, at=at, signature=signature, key_id=signer.key_id
+            )
+        )
+        return SignedPoint(seq, hash_, signature, signer.key_id, "checkpoint", at)
+
+    def after_commit(self, appended: object) -> None:
+        """Copy the committed checkpoints to the file; a failure here is logged, not raised (the
+        action is committed and must not look failed)."""
+        if not isinstance(appended, Appended) or self.checkpoint_file is None:
+            return
+        try:
+            write_checkpoints(self.checkpoint_file, appended.checkpoints)
+        except OSError as exc:
+            log.error("audit checkpoint not copied to %s: %s", self.checkpoint_file, exc.strerror)
+
+    def checkpoint(self, uow: UnitOfWork) -> SignedPoint | None:
+        """A signed checkpoint at the current head, now (``safepassage audit checkpoint``); None if the
+        chain is empty. Written to the database and, if configured, to the checkpoint file."""
+        signer = self.signer()
+        with uow:
+            conn = uow.session.connection()
+            seq, hash_ = self.lock_head(conn)
+            if seq == 0:
+                return None
+            row = conn.execute(
+                select(AuditCheckpoint.signature, AuditCheckpoint.key_id, AuditCheckpoint.at).where(
+                    AuditCheckpoint.seq == seq
+                )
+            ).first()
+            if row is not None:  # the head has not moved since the last checkpoint
+                point = SignedPoint(seq, hash_, row[0], row[1], "checkpoint", row[2])
+            else:
+                point = self._checkpoint_row(conn, signer, seq, hash_, self.clock.now())
+            uow.commit()
+        if self.checkpoint_file is not None:
+            write_checkpoints(self.checkpoint_file, (point,))
+        return point
+
+
+def write_checkpoints(path: Path, points: tuple[SignedPoint, ...]) -> None:
+    """Append checkpoints to ``path`` as JSON lines, one write each (atomic for a line this short),
+    flushed to disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        for p in points:
+            line = {
+                "seq": p.seq,
+                "hash": p.hash,
+                "at": p.at.isoformat() if p.at is not None else None,
+                "key_id": p.key_id,
+                "signature": p.signature,
+            }
+            os.write(fd, (json.dumps(line, sort_keys=True) + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,179 @@
+"""API bearer tokens: scoped, expiring, revocable, stored hashed.
+
+A token is ``sp_`` + 256 random bits, shown once; only its SHA-256 is stored (a random token is not a
+password: a fast hash is enough, and a copy of the database opens nothing). Each token carries a set
+of permissions, a subset of its user's role (none given: the whole role); acting through it, the user
+can do only those. It expires (at most ``token_max_days``), and is refused once revoked or once its
+account is disabled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from safepassage.security.actors import actor_of
+from safepassage.security.models import ApiToken, User
+from safepassage.security.policy import GRANTS, Actor, Permission, Role, require
+from safepassage.shared.errors import FieldProblem, Invalid, NotFound
+from safepassage.shared.ids import new_id
+from safepassage.uow import UnitOfWork
+
+PREFIX = "sp_"
+DEFAULT_LIFETIME = dt.timedelta(days=30)
+MAX_LIFETIME = dt.timedelta(days=90)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_scopes(values: Iterable[str]) -> frozenset[Permission]:
+    """Permission names to permissions; an unknown name is a clear error."""
+    scopes, unknown = set(), []
+    for value in values:
+        try:
+            scopes.add(Permission(value.strip()))
+        except ValueError:
+            unknown.append(value)
+    if unknown:
+        names = ", ".join(p.value for p in Permission)
+        raise Invalid(
+            "unknown scope",
+            problems=[
+                FieldProblem("scopes", f"'{u}' is not a permission (one of: {names})") for u in unknown
+            ],
+        )
+    return frozenset(scopes)
+
+
+def scopes_for(role: Role, scopes: frozenset[Permission] | None) -> frozenset[Permission]:
+    """What a token asked with ``scopes`` carries; more than the role grants is refused."""
+    granted = GRANTS[role]
+    if scopes is None:
+        return granted
+    beyond = sorted(p.value for p in scopes - granted)
+    if beyond:
+        raise Invalid(
+            "a token cannot carry more than its user's role",
+            problems=[FieldProblem("scopes", f"the role {role.value} does not grant {p}") for p in beyond],
+        )
+    return scopes | {Permission.AUTHENTICATED}
+
+
+def issue_token(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    name: str,
+    valid_for: dt.timedelta = DEFAULT_LIFETIME,
+    scopes: frozenset[Permission] | None = None,
+    max_lifetime: dt.timedelta = MAX_LIFETIME,
+    actor: Actor,
+) -> str:
+    """A new API token for ``username`` (the user's own act, or an administrator's), carrying
+    ``scopes`` (a subset of the role's grants; None: all of them). Returned once."""
+    if actor.username != username:
+        require(actor, Permission.USER_MANAGE)
+    if valid_for <= dt.timedelta(0) or valid_for > max_lifetime:
+        raise Invalid(
+            "the token's lifetime is out of bounds",
+            problems=[FieldProblem("valid_days", f"between 1 and {max_lifetime.days} days")],
+        )
+    token = PREFIX + secrets.token_urlsafe(32)
+    with uow.acting(actor):
+        user = uow.session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise NotFound(f"user '{username}' does not exist")
+        carried = scopes_for(Role(user.role), scopes)
+        now = uow.now()
+        row = ApiToken(
+            id=new_id(),
+            user_id=user.id,
+            name=name,
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + valid_for,
+            scopes=" ".join(sorted(p.value for p in carried)),
+        )
+        uow.session.add(row)
+        uow.audit(
+            "token.issue",
+            entity="api_tokens",
+            entity_id=row.id,
+            details={"username": user.username, "scopes": row.scopes.split(), "days": valid_for.days},
+        )
+        uow.commit()
+    return token
+
+
+def _scopes_of(row: ApiToken) -> frozenset[Permission]:
+    known = {p.value for p in Permission}
+    return frozenset(Permission(s) for s in row.scopes.split() if s in known)
+
+
+def actor_for_token(uow: UnitOfWork, token: str, *, address: str | None = None) -> Actor | None:
+    """The actor behind a bearer token, narrowed to its scopes; None if unknown, expired, revoked or
+    its account disabled."""
+    if not token.startswith(PREFIX):
+        return None
+    digest = token_hash(token)
+    with uow:
+        row = uow.session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == digest).options(joinedload(ApiToken.user))
+        )
+        if row is None or not hmac.compare_digest(row.token_hash, digest):
+            return None
+        now = uow.now()
+        if row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
+            return None
+        return actor_of(row.user, scopes=_scopes_of(row), address=address)
+
+
+@dataclass(frozen=True)
+class TokenSummary:
+    """A token without its secret."""
+
+    id: uuid.UUID
+    username: str
+    name: str
+    scopes: frozenset[Permission]
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def list_tokens(uow: UnitOfWork, username: str, *, actor: Actor) -> list[TokenSummary]:
+    if actor.username != username:
+        require(actor, Permission.USER_MANAGE)
+    with uow:
+        rows = uow.session.scalars(
+            select(ApiToken)
+            .join(User, User.id == ApiToken.user_id)
+            .where(User.username == username.strip().lower())
+            .order_by(ApiToken.created_at)
+        )
+        return [
+            TokenSummary(r.id, username, r.name, _scopes_of(r), r.created_at, r.expires_at, r.revoked_at)
+            for r in rows
+        ]
+
+
+def revoke_token(uow: UnitOfWork, token_id: uuid.UUID, *, actor: Actor) -> None:
+    """Revoke a token: one's own, or anyone's with USER_MANAGE. Refused from the next request."""
+    with uow.acting(actor):
+        row = uow.session.get(ApiToken, token_id)
+        if row is None or (row.user_id != actor.user_id and not actor.can(Permission.USER_MANAGE)):
+            raise NotFound("token not found")
+        if row.revoked_at is None:
+            row.revoked_at = uow.now()
+            uow.audit("token.revoke", entity="api_tokens", entity_id=row.id)
+        uow.commit()

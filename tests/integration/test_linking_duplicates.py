@@ -1,0 +1,70 @@
+"""The possible-duplicate check at registration: the API answer names the registered person a new
+member may duplicate, with the reasons, and does not name a person of another site."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from safepassage.linking import duplicates, services
+from safepassage.registry import schemas
+from safepassage.registry import services as registry
+from safepassage.security.policy import SYSTEM, Role
+from tests.conftest import household_payload
+from tests.integration.test_linking_workflow import latin_natalya, stranger
+
+pytestmark = pytest.mark.db
+
+
+def test_the_registration_answer_names_a_possible_duplicate(
+    app_client, api_as, container, site_id, make_user
+):
+    clerk = make_user("clerk_dup", Role.REGISTRATION_CLERK, sites=[site_id])
+    headers = api_as(clerk)
+    first = app_client.post("/api/v1/households", json=household_payload(site_id), headers=headers)
+    assert first.status_code == 201, first.text
+    natalya = next(m["id"] for m in first.json()["members"] if m["display_name"].startswith("Наталья"))
+    second = app_client.post("/api/v1/households", json=latin_natalya(site_id), headers=headers)
+    assert second.status_code == 201, second.text
+    found = second.json()["possible_duplicates"]
+    assert [d["person_id"] for d in found] == [natalya]
+    assert "possible duplicate of Наталья" in found[0]["message"]
+    assert found[0]["reasons"] and found[0]["probability"] >= 0.5
+    unrelated = app_client.post("/api/v1/households", json=stranger(site_id), headers=headers)
+    assert "possible_duplicates" not in unrelated.json()
+
+
+def test_a_duplicate_at_another_site_is_reported_without_its_name(
+    app_client, api_as, container, site_id, make_user
+):
+    other = registry.create_site(
+        container.uow(),
+        schemas.SiteCreate(code="BEY-1", name="Beirut", kind="shelter", country="LB"),
+        actor=SYSTEM,
+    )
+    registry.register_household_returning(
+        container.uow(), schemas.HouseholdCreate.model_validate(household_payload(other)), actor=SYSTEM
+    )
+    services.run_batch(container.uow(), actor=SYSTEM)  # refreshes the index the check uses
+    clerk = make_user("clerk_dup2", Role.REGISTRATION_CLERK, sites=[site_id])
+    answer = app_client.post("/api/v1/households", json=latin_natalya(site_id), headers=api_as(clerk))
+    assert answer.status_code == 201, answer.text
+    (found,) = [d for d in answer.json()["possible_duplicates"] if d["of_name"].startswith("Natalya")]
+    assert found["person_id"] is None and found["name"] is None
+    assert "Наталья" not in answer.text
+    assert "another site" in found["message"]
+
+
+def test_the_check_sees_persons_registered_since_its_index_was_built(container, site_id):
+    duplicates.CHECKER.refresh(container.uow())
+    first = registry.register_household_returning(
+        container.uow(), schemas.HouseholdCreate.model_validate(household_payload(site_id)), actor=SYSTEM
+    )
+    second = registry.register_household_returning(
+        container.uow(), schemas.HouseholdCreate.model_validate(latin_natalya(site_id)), actor=SYSTEM
+    )
+    found = duplicates.possible_duplicates(container.uow(), [m.id for m in second.members], actor=SYSTEM)
+    heads = {m.id for m in first.members}
+    assert {d.person_id for d in found} & heads
+    assert all(isinstance(d.person_id, uuid.UUID) for d in found)
