@@ -179,7 +179,7 @@ def _chunk(args: tuple[int, int, int, str, dict[str, str]]) -> int:
                     _line(new_id(), person_id, n.part.value, n.position, n.text, n.script, n.is_primary,
                           n.latin_key, n.skeleton_key)
                 )  # fmt: skip
-            for token in sorted(tokens_of(names)):
+            for token in sorted(tokens_of(n.text for n in names)):
                 out["name_tokens"].append(_line(person_id, token))
             for d in m.documents:
                 out["documents"].append(
