@@ -263,6 +263,26 @@ def test_name_tokens_particles(text: str, expected: list[str]) -> None:
     assert name_tokens(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("written", "latin"),
+    [
+        ("أليسا", "Alisa"),  # a given name: the hamza-alif is its first vowel, not al- + "isa"
+        ("ألينا", "Alina"),
+        ("إلياس", "Ilyas"),
+        ("أليسا الحسن", "Alisa al-Hassan"),
+        ("ألِيسا", "Alisa"),  # with a kasra written
+    ],
+)
+def test_hamza_alif_before_lam_is_part_of_the_name(written: str, latin: str) -> None:
+    assert skeleton_key(written) == skeleton_key(latin)
+
+
+def test_article_without_hamza_is_still_dropped() -> None:
+    assert skeleton_key("اليسا") == "ys"  # written without the hamza: read as al- + "isa", as before
+    assert skeleton_key("الحسن") == skeleton_key("Hassan") == "hsn"
+    assert skeleton_key("أليسا") != skeleton_key("اليسا")
+
+
 def test_skeleton_key_joins_tokens_with_one_space() -> None:
     assert skeleton_key("  Mohammed   bin  Abd al-Rahman  Al-Hassan ") == "mhmd abdrhmn hsn"
     assert skeleton_key("محمد بن عبد الرحمن الحسن") == "mhmd abdrhmn hsn"

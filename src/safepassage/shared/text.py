@@ -28,8 +28,10 @@ Skeleton rules (deterministic; applied to the folded Latin form, or letter by le
   ``h`` is dropped when something precedes it (Fatimah = فاطمة, Saleh = Салех = صالح, Taha = طه).
 * Particles: the article (al/el/ul, Cyrillic аль/эль/ал, Arabic ال) is dropped when it is a separate
   token (space or hyphen) followed by another token; Arabic ال joined to a token of 2+ letters is
-  dropped (except الياس, الهام, الفت). A joined Latin ``al``/``el`` (``Alhassan``) is dropped only when
-  the rest starts with a consonant and has 3+ consonants, so Ali, Alla, Elena, Alexander keep theirs.
+  dropped (except الياس, الهام, الفت, and a token written with a hamza on its alif: أ/إ/آ is a
+  vowel of the name, not the article's alif, so أليسا is Alisa = ``als``, not al-Isa). A joined
+  Latin ``al``/``el`` (``Alhassan``) is dropped only when the rest starts with a consonant and has
+  3+ consonants, so Ali, Alla, Elena, Alexander keep theirs.
   Sun-letter forms (ad-, ar-, as-, ash-, at-, az-, an-, also e-/u- forms after a hyphen) are dropped
   when the next token starts with the same consonant (ar-Rahman, ash-Shami). bin/ibn/ben/bint,
   бин/ибн, بن/ابن/بنت between two names are dropped. Abd compounds (Abd al-X, Abdul X, Abdel X,
@@ -163,10 +165,15 @@ def normalise_written(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+def _normalise_arabic_marks(text: str) -> str:
+    """Arabic presentation forms to letters; harakat and tatweel dropped (letters left as they are)."""
+    text = _PRESENTATION_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    return _HARAKAT_RE.sub("", text).replace("ـ", "")
+
+
 def _normalise_arabic(text: str) -> str:
     """Unify Arabic spelling variants: presentation forms, alif/hamza forms, ة, ى; drop tatweel, harakat."""
-    text = _PRESENTATION_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    return _HARAKAT_RE.sub("", text).translate(_AR_TABLE)
+    return _normalise_arabic_marks(text).translate(_AR_TABLE)
 
 
 def to_latin(text: str) -> str:
@@ -303,7 +310,9 @@ class _Token:
 
 
 @functools.lru_cache(maxsize=65536)
-def _classify(raw: str) -> _Token:
+def _classify(raw: str, hamza_alif: bool = False) -> _Token:
+    """``raw`` is Arabic-normalised; ``hamza_alif``: it was written with a hamza on its first alif
+    (أ إ آ), which is then a vowel of the name, never the article's alif (أليسا is Alisa, not al-Isa)."""
     if _ARABIC_TOKEN_RE.fullmatch(raw):
         if raw == "ال":
             return _Token("article", "al")
@@ -313,7 +322,7 @@ def _classify(raw: str) -> _Token:
             return _Token("abd", "abd", "abd")
         if raw.startswith("عبدال") and len(raw) > 6:
             return _Token("name", "abd" + _assemble(_arabic_symbols(raw[5:])))
-        if raw.startswith("ال") and len(raw) > 3 and raw not in _ARABIC_NOT_ARTICLE:
+        if raw.startswith("ال") and len(raw) > 3 and raw not in _ARABIC_NOT_ARTICLE and not hamza_alif:
             raw = raw[2:]
         skeleton = _assemble(_arabic_symbols(raw))
         return _Token("name", skeleton, skeleton)
@@ -349,12 +358,18 @@ def _assimilates(particle: _Token, following: _Token | None) -> bool:
     return following.skeleton.startswith(particle.consonant)
 
 
+_HAMZA_ALIFS = ("أ", "إ", "آ")
+
+
 def _tokens(text: str) -> list[str]:
-    text = _normalise_arabic(normalise_written(text))
+    # Harakat, tatweel and presentation forms go first; the letter table (which turns أ into ا)
+    # is applied per token, after noting whether the token starts with a hamza-alif.
+    text = _normalise_arabic_marks(normalise_written(text))
     raw: list[tuple[_Token, bool]] = []
     for match in _TOKEN_RE.finditer(text):
         hyphen = match.end() < len(text) and text[match.end()] in _HYPHENS
-        raw.append((_classify(match.group()), hyphen))
+        word = match.group()
+        raw.append((_classify(word.translate(_AR_TABLE), word.startswith(_HAMZA_ALIFS)), hyphen))
     out: list[str] = []
     i, n = 0, len(raw)
     while i < n:

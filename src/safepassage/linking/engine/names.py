@@ -51,24 +51,11 @@ _BIN = frozenset({"bin", "ibn", "ben", "bint", "бин", "ибн", "بن", "اب
 _CONSONANTS_RE = re.compile(r"[^aeiouy]")
 
 
-_HAMZA_AL = ("أل", "إل", "آل")
-
-
 @functools.lru_cache(maxsize=65536)
 def name_skeleton(text: str) -> str:
-    """``skeleton_key`` of a name, except that an Arabic token starting with a hamza-alif and lam
-    (``أليسا`` Alisa, ``إلياس`` Ilyas) keeps its first syllable: ``shared.text`` normalises أ to ا
-    before looking for the article ال and so reads ``أليسا`` as al-``يسا`` (``ys``); written with a
-    hamza, the alif is a vowel of the name, not an article."""
-    if not any(part.startswith(_HAMZA_AL) for part in text.split()):
-        return skeleton_key(text)
-    tokens: list[str] = []
-    for part in text.split():
-        if part.startswith(_HAMZA_AL) and len(part) > 3:
-            tokens.append("a" + skeleton_key(part[1:]).replace(" ", ""))
-        else:
-            tokens.append(skeleton_key(part))
-    return " ".join(t for t in tokens if t)
+    """``skeleton_key`` of a name (a hamza-alif and lam, as in ``أليسا`` Alisa or ``إلياس`` Ilyas,
+    is read there as the name's first syllable, not as the article)."""
+    return skeleton_key(text)
 
 
 _JOINED_ARTICLE = re.compile(r"^(?:al|el|ul)(?=[^aeiouy])")
