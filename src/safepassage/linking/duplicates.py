@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from safepassage.linking.engine import Candidate, LinkIndex, PersonRecord
 from safepassage.linking.records import person_record, persons_by_id
-from safepassage.registry.models import Person, Site
+from safepassage.registry.models import Household, Person, Site
 from safepassage.security.policy import SYSTEM, Actor
 from safepassage.uow import UnitOfWork
 
@@ -138,6 +138,24 @@ class DuplicateChecker:
             ]
         return _answer(uow, records, found, new, actor=actor)
 
+    def check_drafts(
+        self, uow: UnitOfWork, drafts: dict[uuid.UUID, PersonRecord], *, actor: Actor
+    ) -> list[PossibleDuplicate]:
+        """Possible duplicates of members not registered yet (a registration form before it is sent),
+        keyed by ids the caller made up: the same answer as ``check`` gives after registration."""
+        if not drafts:
+            return []
+        indexes = self.indexes(uow)
+        found = {
+            key: [
+                c
+                for index in indexes
+                for c in index.score_new_record(record, min_probability=MIN_PROBABILITY)
+            ]
+            for key, record in drafts.items()
+        }
+        return _answer(uow, drafts, found, set(drafts), actor=actor)
+
 
 def _chunked_persons(uow: UnitOfWork, ids: list[uuid.UUID], size: int = 5000) -> list[Person]:
     out: list[Person] = []
@@ -209,4 +227,22 @@ def possible_duplicates(
         return CHECKER.check(uow, person_ids, actor=actor)
     except Exception:  # a registration is never lost to its duplicate check
         log.exception("the possible-duplicate check failed")
+        return []
+
+
+def possible_duplicates_of_drafts(
+    uow: UnitOfWork, drafts: dict[uuid.UUID, PersonRecord], *, actor: Actor, source_key: str | None = None
+) -> list[PossibleDuplicate]:
+    """The check before registration (the web form's warning step), never failing the form: a
+    failing check answers nothing. With ``source_key``, a form already registered under that key
+    (sent twice) answers nothing: its members are not duplicates of themselves."""
+    try:
+        if source_key is not None:
+            with uow.acting(SYSTEM):
+                sent = uow.session.scalar(select(Household.id).where(Household.source_key == source_key))
+            if sent is not None:
+                return []
+        return CHECKER.check_drafts(uow, drafts, actor=actor)
+    except Exception:  # the clerk can still register
+        log.exception("the possible-duplicate check of a registration form failed")
         return []

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from safepassage.linking.engine import PersonRecord
+from safepassage.registry import schemas
 from safepassage.registry.codes import NamePart, Sex
 from safepassage.registry.models import Person
 from safepassage.registry.scoping import in_scope
@@ -57,6 +58,29 @@ def person_record(person: Person) -> PersonRecord:
         nationality=";".join(person.nationalities or []),
         document_number=documents[0].number if documents else "",
         phone=phones[0].e164 if phones else "",
+    )
+
+
+def draft_record(record_id: str, member: schemas.PersonCreate) -> PersonRecord:
+    """The engine's view of a member not registered yet (a registration form's, before it is sent):
+    the same fields as ``person_record`` reads from a registered person. A birth date that does not
+    parse is left out (the registration itself reports it)."""
+    try:
+        birth = member.birth_date.parse().iso()
+    except ValueError:
+        birth = ""
+    return PersonRecord(
+        record_id=record_id,
+        source="draft",
+        given_name=member.given_name,
+        father_name=member.father_name or "",
+        family_name=member.family_name or "",
+        sex=_SEX.get(member.sex, ""),
+        birth_date=birth,
+        birth_place=member.place_of_birth or "",
+        nationality=";".join(member.nationalities),  # codes: the command's validator normalised them
+        document_number=member.documents[0].number if member.documents else "",
+        phone=member.phones[0] if member.phones else "",
     )
 
 

@@ -10,12 +10,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
+from safepassage.linking.duplicates import PossibleDuplicate
 from safepassage.registry import queries, schemas, services
 from safepassage.registry.codes import HouseholdStatus
 from safepassage.security.policy import Actor, Permission
 from safepassage.shared.errors import Conflict, Invalid, NotFound
 from safepassage.shared.ids import parse_id
 from safepassage.uow import UnitOfWork
+from safepassage.web import duplicate_warning
 from safepassage.web.forms import FieldError, HouseholdForm, MemberBlock
 from safepassage.web.labels import N_
 from safepassage.web.registry_pages import site_choices, site_namer, sites_for
@@ -31,7 +33,15 @@ FORM_KEY_PREFIX = "web-form:"
 
 
 def _form_page(
-    request: Request, form: HouseholdForm, actor: Actor, uow: UnitOfWork, *, form_key: str, status: int = 200
+    request: Request,
+    form: HouseholdForm,
+    actor: Actor,
+    uow: UnitOfWork,
+    *,
+    form_key: str,
+    status: int = 200,
+    duplicates: list[PossibleDuplicate] | None = None,
+    checked: str = "",
 ) -> Response:
     return render(
         request,
@@ -42,7 +52,10 @@ def _form_page(
         form_key=form_key,
         sites=site_choices(sites_for(uow, actor)),
         blank=MemberBlock(0),
-        fresh=status == 200,
+        fresh=status == 200 and not duplicates,
+        duplicates=duplicates or [],
+        checked=checked,
+        anyway_field=duplicate_warning.ANYWAY_FIELD,
     )
 
 
@@ -72,10 +85,17 @@ def register_household(request: Request, data: FormDep, actor: Writer) -> Respon
     except ValidationError as exc:
         form.add_validation_error(exc, gettext)
     if command is not None and not form.has_problems:
+        source_key = FORM_KEY_PREFIX + form_key
+        if not duplicate_warning.acknowledged(data.get(duplicate_warning.ANYWAY_FIELD), command):
+            # the warning step: possible duplicates are shown before anything is registered
+            found = duplicate_warning.draft_duplicates(uow, command, actor=actor, source_key=source_key)
+            if found:
+                checked = duplicate_warning.fingerprint(command)
+                return _form_page(
+                    request, form, actor, uow, form_key=form_key, duplicates=found, checked=checked
+                )
         try:
-            household_id = services.register_household(
-                uow, command, actor=actor, source_key=FORM_KEY_PREFIX + form_key
-            )
+            household_id = services.register_household(uow, command, actor=actor, source_key=source_key)
         except (Invalid, NotFound, Conflict) as exc:
             if exc.problems:
                 form.add_problems(exc.problems, gettext)
