@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 DEMO_HOUSEHOLDS ?= 400
 
-.PHONY: run test test-db lint audit-deps setup system-deps browser-deps catalogues bench clean
+.PHONY: run test test-db lint audit-deps setup system-deps browser-deps catalogues messages bench clean
 
 run: setup catalogues  ## migrate the SQLite database, load the demo once, serve on http://127.0.0.1:8000
 	$(BIN)/safepassage init
@@ -52,6 +52,13 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 catalogues: setup  ## compile the gettext catalogues (en, ru, ar)
 	$(BIN)/pybabel compile -d src/safepassage/locale -D messages
+
+# After changing page strings: extract them into the template and add the new ones, empty, to each
+# catalogue (NC_ marks a label with its context, translated as pgettext). Then translate ru and ar.
+messages: setup  ## extract the pages' strings and update the catalogues
+	$(BIN)/pybabel extract -F babel.cfg -k NC_:1c,2 -o src/safepassage/locale/messages.pot --project SafePassage \
+	  --sort-by-file --msgid-bugs-address "" -w 120 .
+	$(BIN)/pybabel update -i src/safepassage/locale/messages.pot -d src/safepassage/locale --no-fuzzy-matching -w 120
 
 bench: setup
 	@echo "see bench/README.md for each benchmark's command"

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from typing import NamedTuple
 
+from safepassage.linking.models import Band, PairStatus, TracingStatus, Verdict
+from safepassage.movements.models import Checkpoint, LegKind, PlaceKind, PlanStatus, ScanOutcome
+from safepassage.movements.planner.model import LegStatus
+from safepassage.placement.models import ProposalStatus
 from safepassage.registry.codes import (
     ConsentDecision,
     ConsentMethod,
@@ -24,6 +29,8 @@ from safepassage.registry.codes import (
     SpecificNeed,
 )
 from safepassage.registry.schemas import BirthDateRead
+from safepassage.security.grants import ExportState, GrantedRecord, ShredState
+from safepassage.security.policy import Role
 from safepassage.shared.dates import DatePrecision
 from safepassage.shared.text import Script
 
@@ -34,7 +41,33 @@ def N_(message: str) -> str:
     return message
 
 
-LABELS: dict[type[StrEnum], dict[str, str]] = {
+class Contextual(NamedTuple):
+    """A message whose translation depends on what it qualifies: "accepted" is «принят» of a plan and
+    «принято» of a proposal. Catalogues hold it under ``msgctxt``; gettext finds it under
+    ``context + "\\x04" + message``, as ``pgettext`` does."""
+
+    context: str
+    message: str
+
+
+def NC_(context: str, message: str) -> Contextual:
+    """Mark a message with its context for extraction (``pybabel extract -k NC_:1c,2``)."""
+    return Contextual(context, message)
+
+
+Message = str | Contextual
+
+
+def translate(gettext: Gettext, message: Message) -> str:
+    """``message`` in the page's language; a contextual one through its ``msgctxt`` key."""
+    if isinstance(message, str):
+        return gettext(message)
+    key = f"{message.context}\x04{message.message}"
+    translated = gettext(key)
+    return message.message if translated == key else translated
+
+
+LABELS: dict[type[StrEnum], dict[str, Message]] = {
     Sex: {
         Sex.FEMALE: N_("female"),
         Sex.MALE: N_("male"),
@@ -138,6 +171,90 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         Script.MIXED: N_("mixed"),
         Script.UNKNOWN: N_("unknown script"),
     },
+    Role: {
+        Role.REGISTRATION_CLERK: N_("registration clerk"),
+        Role.CASEWORKER: N_("caseworker"),
+        Role.MOVEMENT_PLANNER: N_("movement planner"),
+        Role.STATUS_OFFICER: N_("status officer"),
+        Role.PLACEMENT_OFFICER: N_("placement officer"),
+        Role.SUPERVISOR: N_("supervisor"),
+        Role.AUDITOR: N_("auditor"),
+        Role.ADMINISTRATOR: N_("administrator"),
+    },
+    LegKind: {
+        LegKind.FLIGHT: N_("flight"),
+        LegKind.CONVOY: N_("convoy"),
+        LegKind.SHIP: N_("ship"),
+    },
+    LegStatus: {
+        LegStatus.PLANNED: NC_("leg status", "planned"),
+        LegStatus.BOARDING: NC_("leg status", "boarding"),
+        LegStatus.DEPARTED: NC_("leg status", "departed"),
+        LegStatus.ARRIVED: NC_("leg status", "arrived"),
+        LegStatus.CANCELLED: NC_("leg status", "cancelled"),
+    },
+    PlanStatus: {
+        PlanStatus.PROPOSED: NC_("plan status", "proposed"),
+        PlanStatus.ACCEPTED: NC_("plan status", "accepted"),
+        PlanStatus.SUPERSEDED: NC_("plan status", "superseded"),
+    },
+    PlaceKind: {
+        PlaceKind.SEAT: N_("seat"),
+        PlaceKind.LAP: N_("on an adult's lap"),
+        PlaceKind.STRETCHER: N_("stretcher"),
+    },
+    Checkpoint: {
+        Checkpoint.ASSEMBLY_CHECK_IN: N_("check-in at the assembly point"),
+        Checkpoint.BOARDING: NC_("checkpoint", "boarding"),
+        Checkpoint.ARRIVAL: N_("arrival"),
+    },
+    ScanOutcome: {
+        ScanOutcome.ACCEPTED: NC_("scan outcome", "accepted"),
+        ScanOutcome.REJECTED: NC_("scan outcome", "rejected"),
+    },
+    ProposalStatus: {
+        ProposalStatus.PROPOSED: NC_("proposal status", "proposed"),
+        ProposalStatus.ACCEPTED: NC_("proposal status", "accepted"),
+        ProposalStatus.OVERRIDDEN: NC_("proposal status", "overridden"),
+        ProposalStatus.REJECTED: NC_("proposal status", "rejected"),
+        ProposalStatus.SUPERSEDED: NC_("proposal status", "superseded"),
+        ProposalStatus.WITHDRAWN: NC_("proposal status", "withdrawn"),
+        ProposalStatus.NOT_ELIGIBLE: NC_("proposal status", "not eligible"),
+    },
+    Band: {
+        Band.NEAR_CERTAIN: N_("near certain"),
+        Band.UNCERTAIN: N_("uncertain"),
+    },
+    PairStatus: {
+        PairStatus.OPEN: NC_("pair status", "open"),
+        PairStatus.ACCEPTED: NC_("pair status", "accepted"),
+        PairStatus.REJECTED: NC_("pair status", "rejected"),
+        PairStatus.MERGED: NC_("pair status", "merged"),
+        PairStatus.SUPERSEDED: NC_("pair status", "superseded"),
+    },
+    Verdict: {
+        Verdict.ACCEPTED: NC_("verdict", "the same person"),
+        Verdict.REJECTED: NC_("verdict", "two people"),
+    },
+    TracingStatus: {
+        TracingStatus.OPEN: NC_("tracing status", "open"),
+        TracingStatus.CLOSED: NC_("tracing status", "closed"),
+    },
+    GrantedRecord: {
+        GrantedRecord.PERSON: N_("person"),
+        GrantedRecord.HOUSEHOLD: N_("household"),
+    },
+    ExportState: {
+        ExportState.PENDING: NC_("request state", "waiting for a second supervisor"),
+        ExportState.APPROVED: NC_("request state", "approved"),
+        ExportState.REJECTED: NC_("request state", "rejected"),
+        ExportState.PRODUCED: NC_("request state", "produced"),
+    },
+    ShredState: {
+        ShredState.PENDING: NC_("request state", "waiting for a second supervisor"),
+        ShredState.DONE: NC_("request state", "keys destroyed"),
+        ShredState.REJECTED: NC_("request state", "rejected"),
+    },
 }
 
 # Code lists offered by the forms, by the name the templates use.
@@ -156,6 +273,21 @@ KINDS: dict[str, type[StrEnum]] = {
     "household_status": HouseholdStatus,
     "date_precision": DatePrecision,
     "script": Script,
+    "role": Role,
+    "leg_kind": LegKind,
+    "leg_status": LegStatus,
+    "plan_status": PlanStatus,
+    "place": PlaceKind,
+    "checkpoint": Checkpoint,
+    "scan_outcome": ScanOutcome,
+    "proposal_status": ProposalStatus,
+    "band": Band,
+    "pair_status": PairStatus,
+    "verdict": Verdict,
+    "tracing_status": TracingStatus,
+    "granted_record": GrantedRecord,
+    "export_state": ExportState,
+    "shred_state": ShredState,
 }
 
 # Actions of the change history.
@@ -188,7 +320,7 @@ def label(gettext: Gettext, value: object, kind: str | None = None) -> str:
         LABELS.get(enum_cls, {}) if isinstance(enum_cls, type) and issubclass(enum_cls, StrEnum) else {}
     )
     message = messages.get(str(value))
-    return gettext(message) if message else str(value)
+    return translate(gettext, message) if message else str(value)
 
 
 def options(gettext: Gettext, kind: str) -> list[tuple[str, str]]:
