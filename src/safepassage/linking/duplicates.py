@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from safepassage.linking.engine import Candidate, LinkIndex, PersonRecord
-from safepassage.linking.records import person_record, persons_by_id
+from safepassage.linking.records import active_records, person_record, persons_by_id
 from safepassage.registry.models import Household, Person, Site
 from safepassage.security.policy import SYSTEM, Actor
 from safepassage.uow import UnitOfWork
@@ -55,6 +56,17 @@ class _Built:
     index: LinkIndex
     built_at: dt.datetime
     size: int
+    id_floor: uuid.UUID  # no person registered since the build has a smaller id (UUIDv7, by time)
+
+
+# Person ids are UUIDv7 (shared.ids): time-ordered. The delta is looked up from the smallest id
+# made this long before the build, so that a clock a little behind in another process still counts.
+_ID_MARGIN_MS = 10 * 60 * 1000
+
+
+def _id_floor() -> uuid.UUID:
+    ms = max(0, time.time_ns() // 1_000_000 - _ID_MARGIN_MS)
+    return uuid.UUID(int=(ms & ((1 << 48) - 1)) << 80)
 
 
 class DuplicateChecker:
@@ -67,17 +79,16 @@ class DuplicateChecker:
     def refresh(self, uow: UnitOfWork) -> int:
         """Rebuild the index from every active person; returns how many it holds."""
         with uow.acting(SYSTEM):
-            built_at = uow.now()
-            ids = list(uow.session.scalars(select(Person.id).where(Person.merged_into_id.is_(None))))
-            records = [person_record(p) for p in _chunked_persons(uow, ids)]
-        built = _Built(LinkIndex(records), built_at, len(records))
+            built_at, floor = uow.now(), _id_floor()
+            records = active_records(uow)
+        built = _Built(LinkIndex(records), built_at, len(records), floor)
         with self._lock:
             self._built = built
         return built.size
 
     def install(self, records: Sequence[PersonRecord], built_at: dt.datetime) -> None:
         """Take an index of ``records`` (every active person, read at ``built_at``): the batch run's."""
-        built = _Built(LinkIndex(records), built_at, len(records))
+        built = _Built(LinkIndex(records), built_at, len(records), _id_floor())
         with self._lock:
             self._built = built
 
@@ -100,7 +111,9 @@ class DuplicateChecker:
                     pid
                     for pid in uow.session.scalars(
                         select(Person.id).where(
-                            Person.merged_into_id.is_(None), Person.created_at >= built.built_at
+                            Person.id >= built.id_floor,  # the primary key's index, not a scan
+                            Person.merged_into_id.is_(None),
+                            Person.created_at >= built.built_at,
                         )
                     )
                     if pid not in skip
@@ -155,14 +168,6 @@ class DuplicateChecker:
             for key, record in drafts.items()
         }
         return _answer(uow, drafts, found, set(drafts), actor=actor)
-
-
-def _chunked_persons(uow: UnitOfWork, ids: list[uuid.UUID], size: int = 5000) -> list[Person]:
-    out: list[Person] = []
-    for start in range(0, len(ids), size):
-        out.extend(persons_by_id(uow, ids[start : start + size]).values())
-        uow.session.expunge_all()
-    return out
 
 
 def _answer(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from safepassage.linking.engine import PersonRecord
 from safepassage.registry import schemas
 from safepassage.registry.codes import NamePart, Sex
-from safepassage.registry.models import Person
+from safepassage.registry.models import Document, Person, PersonName, Phone
 from safepassage.registry.scoping import in_scope
 from safepassage.security.policy import Actor
 from safepassage.shared.dates import DatePrecision
@@ -32,13 +33,17 @@ def _name(person: Person, part: NamePart) -> str:
 
 
 def _birth_date(person: Person) -> str:
-    if person.birth_year is None:
+    return _date_text(person.birth_year, person.birth_month, person.birth_day, person.birth_precision)
+
+
+def _date_text(year: int | None, month: int | None, day: int | None, precision: DatePrecision) -> str:
+    if year is None:
         return ""
-    text = f"{person.birth_year:04d}"
-    if person.birth_precision in (DatePrecision.MONTH, DatePrecision.DAY) and person.birth_month:
-        text += f"-{person.birth_month:02d}"
-        if person.birth_precision == DatePrecision.DAY and person.birth_day:
-            text += f"-{person.birth_day:02d}"
+    text = f"{year:04d}"
+    if precision in (DatePrecision.MONTH, DatePrecision.DAY) and month:
+        text += f"-{month:02d}"
+        if precision == DatePrecision.DAY and day:
+            text += f"-{day:02d}"
     return text
 
 
@@ -86,6 +91,73 @@ def draft_record(record_id: str, member: schemas.PersonCreate) -> PersonRecord:
 
 def _loaded() -> Sequence[object]:
     return (selectinload(Person.names), selectinload(Person.documents), selectinload(Person.phones))
+
+
+def active_records(uow: UnitOfWork, *, batch: int = 20_000) -> list[PersonRecord]:
+    """``person_record`` of every person not merged into another, read with four plain statements
+    (persons, primary names, documents, phones) instead of loading a million ORM objects: the
+    duplicate check's index is built from it. The same records as ``person_record`` makes; call it
+    inside ``uow.acting(...)``."""
+    session = uow.session
+    active = Person.merged_into_id.is_(None)
+    names: dict[uuid.UUID, dict[NamePart, list[tuple[int, str, str]]]] = {}
+    stmt = (
+        select(PersonName.person_id, PersonName.part, PersonName.position, PersonName.id, PersonName.text)
+        .join(Person, Person.id == PersonName.person_id)
+        .where(PersonName.is_primary.is_(True), active)
+    )
+    for pid, part, position, nid, text in session.execute(stmt.execution_options(yield_per=batch)):
+        names.setdefault(pid, {}).setdefault(part, []).append((position, str(nid), text))
+    documents = _first_by_id(uow, Document.person_id, Document.id, Document.number, active, batch)
+    phones = _first_by_id(uow, Phone.person_id, Phone.id, Phone.e164, active, batch)
+    columns = (
+        Person.id,
+        Person.sex,
+        Person.birth_year,
+        Person.birth_month,
+        Person.birth_day,
+        Person.birth_precision,
+        Person.place_of_birth,
+        Person.nationalities,
+    )
+    out: list[PersonRecord] = []
+    stmt_persons = select(*columns).where(active).order_by(Person.id)
+    rows = session.execute(stmt_persons.execution_options(yield_per=batch))
+    for pid, sex, year, month, day, precision, place, nationalities in rows:
+        parts = names.pop(pid, {})
+
+        def joined(part: NamePart, parts: dict[NamePart, list[tuple[int, str, str]]] = parts) -> str:
+            return " ".join(text for _, _, text in sorted(parts.get(part, ())))
+
+        out.append(
+            PersonRecord(
+                record_id=str(pid),
+                source="registry",
+                given_name=joined(NamePart.GIVEN),
+                father_name=joined(NamePart.FATHER),
+                family_name=joined(NamePart.FAMILY),
+                sex=_SEX.get(sex, ""),
+                birth_date=_date_text(year, month, day, precision),
+                birth_place=place or "",
+                nationality=";".join(nationalities or []),
+                document_number=documents.get(pid, ""),
+                phone=phones.get(pid, ""),
+            )
+        )
+    return out
+
+
+def _first_by_id(
+    uow: UnitOfWork, owner: Any, row_id: Any, value: Any, active: Any, batch: int
+) -> dict[uuid.UUID, str]:
+    """Per person, ``value`` of the row with the smallest id as text (as ``person_record`` picks)."""
+    best: dict[uuid.UUID, tuple[str, str]] = {}
+    stmt = select(owner, row_id, value).join(Person, Person.id == owner).where(active)
+    for pid, rid, text in uow.session.execute(stmt.execution_options(yield_per=batch)):
+        key = str(rid)
+        if pid not in best or key < best[pid][0]:
+            best[pid] = (key, text)
+    return {pid: text for pid, (_, text) in best.items()}
 
 
 def active_persons(uow: UnitOfWork, *, actor: Actor) -> list[Person]:
