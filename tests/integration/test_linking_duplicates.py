@@ -89,3 +89,26 @@ def test_the_index_reads_the_same_records_as_person_record(container, site_id):
     assert len(read) == 4
     assert read == expected
     assert any(r.document_number and r.phone and r.father_name for r in read)
+
+
+def test_the_delta_index_is_kept_until_someone_else_registers(container, site_id):
+    from tests.integration.test_linking_workflow import latin_natalya, stranger
+
+    duplicates.CHECKER.refresh(container.uow())
+    registry.register_household_returning(
+        container.uow(), schemas.HouseholdCreate.model_validate(household_payload(site_id)), actor=SYSTEM
+    )
+    first = duplicates.CHECKER.indexes(container.uow())
+    again = duplicates.CHECKER.indexes(container.uow())
+    assert len(first) == 2 and again[1] is first[1]  # the same persons since the build: reused
+    assert first[1].size == 2
+    registry.register_household_returning(
+        container.uow(), schemas.HouseholdCreate.model_validate(stranger(site_id)), actor=SYSTEM
+    )
+    later = duplicates.CHECKER.indexes(container.uow())
+    assert later[1] is not first[1] and later[1].size == 3
+    second = registry.register_household_returning(
+        container.uow(), schemas.HouseholdCreate.model_validate(latin_natalya(site_id)), actor=SYSTEM
+    )
+    found = duplicates.possible_duplicates(container.uow(), [m.id for m in second.members], actor=SYSTEM)
+    assert found and all(d.person_id is not None for d in found)

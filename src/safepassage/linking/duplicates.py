@@ -75,6 +75,8 @@ class DuplicateChecker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._built: _Built | None = None
+        # the delta's index, kept while the same persons make the delta (a check builds it once)
+        self._delta: tuple[tuple[dt.datetime, frozenset[uuid.UUID]], LinkIndex] | None = None
 
     def refresh(self, uow: UnitOfWork) -> int:
         """Rebuild the index from every active person; returns how many it holds."""
@@ -83,18 +85,18 @@ class DuplicateChecker:
             records = active_records(uow)
         built = _Built(LinkIndex(records), built_at, len(records), floor)
         with self._lock:
-            self._built = built
+            self._built, self._delta = built, None
         return built.size
 
     def install(self, records: Sequence[PersonRecord], built_at: dt.datetime) -> None:
         """Take an index of ``records`` (every active person, read at ``built_at``): the batch run's."""
         built = _Built(LinkIndex(records), built_at, len(records), _id_floor())
         with self._lock:
-            self._built = built
+            self._built, self._delta = built, None
 
     def invalidate(self) -> None:
         with self._lock:
-            self._built = None
+            self._built, self._delta = None, None
 
     def indexes(self, uow: UnitOfWork, *, leave_out: set[uuid.UUID] | None = None) -> list[LinkIndex]:
         """The cached index of the registry, and one of the persons registered since it was built
@@ -121,8 +123,17 @@ class DuplicateChecker:
                 if len(delta_ids) > MAX_DELTA:  # too many for a small index: rebuild the main one
                     self.invalidate()
                     continue
-                delta = [person_record(p) for p in persons_by_id(uow, delta_ids).values()]
-            return [built.index, LinkIndex(delta)] if delta else [built.index]
+                if not delta_ids:
+                    return [built.index]
+                key = (built.built_at, frozenset(delta_ids))
+                with self._lock:
+                    cached = self._delta
+                if cached is not None and cached[0] == key:  # nobody registered since: reuse it
+                    return [built.index, cached[1]]
+                delta = LinkIndex([person_record(p) for p in persons_by_id(uow, delta_ids).values()])
+            with self._lock:
+                self._delta = (key, delta)
+            return [built.index, delta]
         with self._lock:
             built = self._built
         if built is None:  # registrations outran two rebuilds: one more, and no delta
