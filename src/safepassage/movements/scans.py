@@ -25,20 +25,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from safepassage.movements import schemas
+from safepassage.movements import presence, schemas
 from safepassage.movements.models import BoardingPass, Checkpoint, Scan, ScanOutcome, TransportLeg
 from safepassage.movements.passes import BadToken, normalise_number, read_token
 from safepassage.movements.planner import LegStatus
 from safepassage.security.policy import Actor, Permission, require
+from safepassage.shared.ids import new_id
 from safepassage.uow import UnitOfWork
 
 
 @dataclass
 class _Lookups:
-    existing: dict[str, Scan]
     passes_by_id: dict[uuid.UUID, BoardingPass]
     passes_by_number: dict[str, BoardingPass]
     passes_by_person_leg: dict[tuple[uuid.UUID, uuid.UUID], BoardingPass]
@@ -47,10 +47,6 @@ class _Lookups:
 
 def _lookups(uow: UnitOfWork, scans: Sequence[schemas.ScanIn], claims: dict[str, uuid.UUID]) -> _Lookups:
     s = uow.session
-    existing = {
-        x.client_id: x
-        for x in s.scalars(select(Scan).where(Scan.client_id.in_([x.client_id for x in scans])))
-    }
     ids = set(claims.values())
     numbers = {normalise_number(x.pass_number) for x in scans if x.pass_number}
     persons = {x.person_id for x in scans if x.person_id is not None}
@@ -81,7 +77,7 @@ def _lookups(uow: UnitOfWork, scans: Sequence[schemas.ScanIn], claims: dict[str,
     by_person_leg: dict[tuple[uuid.UUID, uuid.UUID], BoardingPass] = {}
     for p in sorted(passes, key=lambda p: (p.revoked_at is None, p.issued_at)):
         by_person_leg[(p.person_id, p.leg_id)] = p  # a valid pass wins over a revoked one
-    return _Lookups(existing, {p.id: p for p in passes}, {p.number: p for p in passes}, by_person_leg, legs)
+    return _Lookups({p.id: p for p in passes}, {p.number: p for p in passes}, by_person_leg, legs)
 
 
 def _judge(
@@ -140,21 +136,10 @@ def record_scans(
     uow: UnitOfWork, batch: schemas.ScanBatch, *, actor: Actor, public_key: Ed25519PublicKey
 ) -> schemas.ScanBatchResult:
     """Store a batch of scans (each judged on its own); a scan already received is answered as then.
-    Two uploads of the same scan racing: the loser's insert fails on the unique client id and the
-    batch is read again, so both answer the same."""
+    The rows go in with one ``INSERT ... ON CONFLICT (client_id) DO NOTHING``: a scan already stored
+    (sent twice, or two uploads racing) is skipped by the database and answered as a duplicate.
+    Accepted scans then move their persons' presence in the registry (``movements.presence``)."""
     require(actor, Permission.MOVEMENTS_SCAN)
-    for attempt in range(3):
-        try:
-            return _record(uow, batch, actor=actor, public_key=public_key)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _record(
-    uow: UnitOfWork, batch: schemas.ScanBatch, *, actor: Actor, public_key: Ed25519PublicKey
-) -> schemas.ScanBatchResult:
     unique = list({x.client_id: x for x in batch.scans}.values())
     claims: dict[str, uuid.UUID] = {}
     bad: dict[str, str] = {}
@@ -167,13 +152,11 @@ def _record(
     with uow.acting(actor):
         found = _lookups(uow, unique, claims)
         now = uow.now()
-        stored: dict[str, tuple[Scan, bool]] = {}
+        judged: dict[str, Scan] = {}
         for x in unique:
-            if x.client_id in found.existing:
-                stored[x.client_id] = (found.existing[x.client_id], True)
-                continue
             reason, boarding = _judge(x, actor, found, claims.get(x.client_id), bad.get(x.client_id))
-            scan = Scan(
+            judged[x.client_id] = Scan(
+                id=new_id(),
                 client_id=x.client_id,
                 outcome=ScanOutcome.REJECTED if reason else ScanOutcome.ACCEPTED,
                 reason=reason,
@@ -187,10 +170,12 @@ def _record(
                 recorded_by=actor.username,
                 by_token=x.token is not None,
             )
-            uow.session.add(scan)
-            stored[x.client_id] = (scan, False)
-        new = [s for s, dup in stored.values() if not dup]
+        stored = _insert_new(uow, judged)
+        new = [scan for scan, duplicate in stored.values() if not duplicate]
         if new:
+            moved = presence.follow_scans(
+                uow, [s for s in new if s.outcome is ScanOutcome.ACCEPTED], actor=actor
+            )
             uow.audit(
                 "movement.scans.recorded",
                 entity="scans",
@@ -198,6 +183,7 @@ def _record(
                 details={
                     "accepted": sum(1 for s in new if s.outcome is ScanOutcome.ACCEPTED),
                     "rejected": sum(1 for s in new if s.outcome is ScanOutcome.REJECTED),
+                    "presence_moved": moved,
                 },
             )
             uow.commit()
@@ -208,6 +194,49 @@ def _record(
         duplicates=sum(1 for r in results if r.duplicate),
         results=results,
     )
+
+
+_TABLE: Table = Scan.__table__  # type: ignore[assignment]
+_COLUMNS = tuple(c.key for c in _TABLE.columns)
+
+
+def _insert_new(uow: UnitOfWork, judged: dict[str, Scan]) -> dict[str, tuple[Scan, bool]]:
+    """Insert the judged scans, skipping client ids already stored; each client id's scan as stored
+    and whether it was there before (a duplicate). A duplicate recorded where the actor cannot see it
+    (row-level security: another site's scan) is answered as received before, without its details."""
+    s = uow.session
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{key: getattr(scan, key) for key in _COLUMNS} for scan in judged.values()]
+    # no conflict target: naming one needs SELECT on it, which row-level security turns into "the new
+    # row must be visible", and a scan at a site not the actor's is stored visible to nobody
+    statement = insert(_TABLE).values(rows).on_conflict_do_nothing()
+    result = s.execute(statement.execution_options(preserve_rowcount=True))
+    stored = {client_id: (scan, False) for client_id, scan in judged.items()}
+    inserted = int(getattr(result, "rowcount", -1))
+    if inserted == len(rows):
+        return stored
+    ours = {scan.id for scan in judged.values()}
+    visible = {
+        scan.client_id: scan
+        for scan in s.scalars(
+            select(Scan).where(Scan.client_id.in_(list(judged))).execution_options(populate_existing=True)
+        )
+    }
+    invisible = [client_id for client_id in judged if client_id not in visible]
+    # our own rows that we may not see (a scan at a site not ours): what the count says is left
+    ours_unseen = inserted - sum(1 for scan in visible.values() if scan.id in ours)
+    for client_id in judged:
+        there = visible.get(client_id)
+        if there is None and ours_unseen != len(invisible):
+            hidden = Scan(
+                client_id=client_id,
+                outcome=ScanOutcome.REJECTED,
+                reason="received before, at a site that is not one of yours",
+            )
+            stored[client_id] = (hidden, True)
+        elif there is not None and there.id not in ours:
+            stored[client_id] = (there, True)
+    return stored
 
 
 # --- derived state -----------------------------------------------------------------------------------

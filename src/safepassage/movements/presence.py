@@ -1,0 +1,117 @@
+"""Scans move presence: who is at a site now feeds the registry's site occupancy.
+
+The registry keeps presence as site stays (``SiteStay``: checked in at, checked out at; a site's
+occupancy counts its open stays). An accepted scan says where its person was at its device time:
+at the assembly point of the leg's origin (check-in), on the leg (boarding: at no site), at the
+leg's destination (arrival). ``follow_scans`` brings the stays in line with the person's *latest*
+accepted scan, by device time (the client id breaks ties), as ``scans.person_state`` derives it:
+
+- if the registry already knows something as recent (a stay opened or closed at or after that
+  scan's time: a later check-in by a clerk, a later scan), nothing changes;
+- a check-in or an arrival at S: the open stay is at S already, or it is closed at the scan's time
+  and a stay at S opens then;
+- boarding: the open stay, wherever it is, is closed at the scan's time.
+
+So it is idempotent (the same scan again changes nothing) and order-independent for what is open
+now: scans uploaded late and in any order leave the same open stays (the same occupancy) as scans
+uploaded at once. A late scan also shortens a closed stay it falls inside when it puts the person
+elsewhere (a boarding scan uploaded after the arrival ends the origin's stay at boarding, not at
+arrival). What a late scan cannot do is add a stay in the past: a check-in uploaded after a later
+arrival leaves no closed stay at the assembly point (its scan is kept, and the movement history
+shows it).
+
+Row-level security: a destination's clerks may not see the registry record of a person registered
+elsewhere. The pass scanned at their site is the right to move that person's presence, and only
+that: for this step of the transaction the person's records are added to the actor's row scope
+(``safepassage.record_ids``, as a break-glass grant would, without its reach beyond this service),
+and the scope is restored after the write.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from safepassage.movements.models import Checkpoint, Scan, ScanOutcome
+from safepassage.registry.models import SiteStay
+from safepassage.security.policy import Actor
+from safepassage.uow import UnitOfWork
+
+_SET_RECORDS = text("SELECT set_config('safepassage.record_ids', :ids, true)")
+
+
+def follow_scans(uow: UnitOfWork, new: Sequence[Scan], *, actor: Actor) -> int:
+    """Bring the site stays of the persons of ``new`` (accepted scans just stored) in line with their
+    latest accepted scans; how many persons' presence moved."""
+    persons = sorted({s.person_id for s in new if s.person_id is not None})
+    if not persons:
+        return 0
+    session = uow.session
+    widened = session.get_bind().dialect.name == "postgresql" and not actor.all_sites
+    granted = sorted(str(r) for r in uow.actor_scope.record_ids)
+    if widened:
+        session.execute(_SET_RECORDS, {"ids": ",".join(granted + [str(p) for p in persons])})
+    try:
+        latest: dict[uuid.UUID, Scan] = {}
+        for scan in session.scalars(
+            select(Scan).where(Scan.person_id.in_(persons), Scan.outcome == ScanOutcome.ACCEPTED)
+        ):
+            assert scan.person_id is not None
+            best = latest.get(scan.person_id)
+            if best is None or (scan.device_at, scan.client_id) > (best.device_at, best.client_id):
+                latest[scan.person_id] = scan
+        stays: dict[uuid.UUID, list[SiteStay]] = defaultdict(list)
+        for stay in session.scalars(select(SiteStay).where(SiteStay.person_id.in_(persons))):
+            stays[stay.person_id].append(stay)
+        arrived: dict[uuid.UUID, list[Scan]] = defaultdict(list)
+        for scan in new:
+            if scan.person_id is not None:
+                arrived[scan.person_id].append(scan)
+        moved = 0
+        for person in persons:
+            mine = stays[person]
+            for scan in arrived[person]:
+                _shorten(mine, scan, actor.username)
+            if person in latest and _follow(session, person, mine, latest[person], actor.username):
+                moved += 1
+        session.flush()
+    finally:
+        if widened:
+            session.execute(_SET_RECORDS, {"ids": ",".join(granted)})
+    return moved
+
+
+def _where(scan: Scan) -> uuid.UUID | None:
+    """The site a scan puts its person at (none on board)."""
+    return None if scan.checkpoint is Checkpoint.BOARDING else scan.site_id
+
+
+def _shorten(stays: list[SiteStay], scan: Scan, by: str) -> None:
+    """A closed stay that a late scan falls inside, putting the person elsewhere, ends at the scan."""
+    for stay in stays:
+        out = stay.checked_out_at
+        if out is not None and stay.checked_in_at < scan.device_at < out and stay.site_id != _where(scan):
+            stay.checked_out_at, stay.checked_out_by = scan.device_at, by
+
+
+def _follow(session: Session, person: uuid.UUID, stays: list[SiteStay], last: Scan, by: str) -> bool:
+    known = [s.checked_in_at for s in stays] + [s.checked_out_at for s in stays if s.checked_out_at]
+    if known and last.device_at <= max(known):
+        return False  # the registry knows something as recent: a later check-in, a later scan
+    target = _where(last)
+    current = next((s for s in stays if s.checked_out_at is None), None)
+    if current is not None and current.site_id == target:
+        return False
+    if current is None and target is None:
+        return False
+    if current is not None:
+        current.checked_out_at, current.checked_out_by = last.device_at, by
+    if target is not None:
+        stay = SiteStay(person_id=person, site_id=target, checked_in_at=last.device_at, checked_in_by=by)
+        session.add(stay)
+        stays.append(stay)
+    return True
