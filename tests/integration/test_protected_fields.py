@@ -137,16 +137,44 @@ def test_roles_without_protected_read_are_refused(container, supervisor, clerk_a
 def test_the_api_asks_for_a_purpose_by_name(app_client: TestClient, api_as, container, supervisor, site_id):
     person_id = register(container, supervisor, site_id, "MK5")
     headers = api_as(supervisor)
-    missing = app_client.get(f"/api/v1/persons/{person_id}?include=protection", headers=headers)
+    url = f"/api/v1/persons/{person_id}/protection/open"
+    missing = app_client.post(url, json={"purpose": ""}, headers=headers)
     assert missing.status_code == 422
     assert [p["field"] for p in missing.json()["error"]["problems"]] == ["purpose"]
     plain = app_client.get(f"/api/v1/persons/{person_id}", headers=headers)
     assert plain.status_code == 200 and plain.json()["protection"] is None and "MK5" not in plain.text
-    opened = app_client.get(
-        f"/api/v1/persons/{person_id}", params={"include": "protection", "purpose": PURPOSE}, headers=headers
-    )
+    opened = app_client.post(url, json={"purpose": PURPOSE}, headers=headers)
     assert opened.status_code == 200, opened.text
     assert opened.json()["protection"]["narrative"] == "MK5-narrative: fled after threats"
+
+
+def test_a_purpose_in_an_address_is_refused_and_opens_nothing(
+    app_client: TestClient, api_as, container, supervisor, site_id
+):
+    person_id = register(container, supervisor, site_id, "MK6")
+    headers = api_as(supervisor)
+    for params, field in (
+        ({"include": "protection", "purpose": PURPOSE}, "include"),
+        ({"purpose": PURPOSE}, "purpose"),
+    ):
+        r = app_client.get(f"/api/v1/persons/{person_id}", params=params, headers=headers)
+        assert r.status_code == 422 and "MK6" not in r.text
+        problem = r.json()["error"]["problems"][0]
+        assert problem["field"] == field and "/protection/open" in problem["reason"]
+
+
+def test_an_opened_answer_is_never_kept_for_an_idempotent_replay(
+    app_client: TestClient, api_as, container, supervisor, site_id
+):
+    person_id = register(container, supervisor, site_id, "MK7")
+    headers = {**api_as(supervisor), "Idempotency-Key": "open-once"}
+    url = f"/api/v1/persons/{person_id}/protection/open"
+    for _ in range(2):  # the second is answered afresh (and audited again), not replayed
+        r = app_client.post(url, json={"purpose": PURPOSE}, headers=headers)
+        assert r.status_code == 200 and "idempotent-replayed" not in r.headers
+    with container.engine.connect() as conn:
+        bodies = conn.execute(text("SELECT body FROM idempotency_records")).scalars().all()
+    assert not any(b and b"MK7" in bytes(b) for b in bodies)
 
 
 def test_a_value_moved_to_another_person_or_field_does_not_open(container, supervisor, site_id):
@@ -390,15 +418,17 @@ def test_the_key_commands(container, settings, supervisor, site_id, monkeypatch)
 
 
 def test_the_person_page_asks_why_before_showing_them(app_client, container, supervisor, caseworker, site_id):
-    from tests.conftest import web_sign_in
+    from tests.conftest import csrf_field, web_sign_in
 
     person_id = register(container, supervisor, site_id, "PAGE")
     web_sign_in(app_client, container, "caseworker")
     page = app_client.get(f"/persons/{person_id}")
     assert page.status_code == 200 and 'id="form-purpose"' in page.text and "PAGE-" not in page.text
-    short = app_client.get(f"/persons/{person_id}", params={"show": "protection", "purpose": "x"})
+    token = csrf_field(page.text)
+    opening = f"/persons/{person_id}/protection/open"
+    short = app_client.post(opening, data={"csrf_token": token, "purpose": "x"})
     assert short.status_code == 422 and "at least 5 characters" in short.text and "PAGE-" not in short.text
-    shown = app_client.get(f"/persons/{person_id}", params={"show": "protection", "purpose": PURPOSE})
+    shown = app_client.post(opening, data={"csrf_token": token, "purpose": PURPOSE})
     assert shown.status_code == 200 and "PAGE-religion" in shown.text and "PAGE-medical" in shown.text
     with container.uow() as uow:
         purposes = list(

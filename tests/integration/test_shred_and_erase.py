@@ -37,7 +37,7 @@ from safepassage.security.keys.errors import KeyShredded, TamperedValue
 from safepassage.security.keys.usecases import shred_site
 from safepassage.security.policy import SYSTEM, Actor, Role
 from safepassage.shared.errors import Forbidden, Invalid
-from tests.conftest import PASSWORD, enrol_second_factor, totp_code, web_sign_in
+from tests.conftest import PASSWORD, csrf_field, enrol_second_factor, totp_code, web_sign_in
 from tests.integration.test_protected_fields import PURPOSE, protection, read, register
 
 pytestmark = pytest.mark.db
@@ -141,10 +141,8 @@ def test_shred_leaves_no_way_to_the_sites_protected_values(
     # the API: the person still reads, each protected value says "shredded"; the other site is intact
     headers = api_as(caseworker)
     for person_id in (doomed, doomed_too):
-        r = app_client.get(
-            f"/api/v1/persons/{person_id}",
-            params={"include": "protection", "purpose": PURPOSE},
-            headers=headers,
+        r = app_client.post(
+            f"/api/v1/persons/{person_id}/protection/open", json={"purpose": PURPOSE}, headers=headers
         )
         assert r.status_code == 200, r.text
         assert r.json()["display_name"] == "Layla Testperson"
@@ -154,12 +152,12 @@ def test_shred_leaves_no_way_to_the_sites_protected_values(
 
     # the page shows the translated label where the values were
     web_sign_in(app_client, container, "caseworker")
-    page = app_client.get(f"/persons/{doomed}", params={"show": "protection", "purpose": PURPOSE})
+    token = csrf_field(app_client.get(f"/persons/{doomed}").text)
+    opened = {"csrf_token": token, "purpose": PURPOSE}
+    page = app_client.post(f"/persons/{doomed}/protection/open", data=opened)
     assert page.status_code == 200 and page.text.count('class="withheld"') == 4 and ">shredded<" in page.text
     assert marker not in page.text
-    russian = app_client.get(
-        f"/persons/{doomed}", params={"show": "protection", "purpose": PURPOSE, "lang": "ru"}
-    )
+    russian = app_client.post(f"/persons/{doomed}/protection/open?lang=ru", data=opened)
     assert russian.text.count(">уничтожено<") == 4
 
     # an export (never protected fields, and nothing of them now) and the command line

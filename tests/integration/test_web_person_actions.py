@@ -398,6 +398,8 @@ def test_a_read_only_role_sees_no_forms_and_may_not_post(
         assert r.status_code == 403, action
         assert "You may not open this page" in r.text
     assert app_client.get(f"{url}?show=protection").status_code == 403
+    r = app_client.post(f"{url}/protection/open", data={"csrf_token": csrf, "purpose": "curious about"})
+    assert r.status_code == 403
     assert read(container, supervisor, url).intentions[-1].recorded_by == "clerk_aleppo"
 
 
@@ -471,15 +473,22 @@ def test_a_caseworker_opens_and_changes_protection_details(
     page = app_client.get(url).text
     assert SECRET not in page and "Diabetes" not in page  # not rendered by default
     assert 'id="form-purpose"' in page  # opening them asks why
-    assert app_client.get(f"{url}?show=protection").status_code == 200  # no purpose: asked again
-    assert app_client.get(f"{url}?show=protection&purpose=x").status_code == 422  # too short
+    assert app_client.get(f"{url}?show=protection").status_code == 200  # asks why
+    assert 'method="post"' in page[page.index('id="form-purpose"') - 80 :][:200]  # never in an address
+    # A purpose in the address opens nothing: it would sit in logs and the browser's history.
+    leaked = app_client.get(f"{url}?show=protection&purpose=status+interview")
+    assert leaked.status_code == 200 and SECRET not in leaked.text
+    status, _, short = post(app_client, f"{url}/protection/open", {"purpose": "x"})
+    assert status == 422 and "at least 5 characters" in short and SECRET not in short  # too short
     assert 'id="form-protection"' not in page
-    shown = app_client.get(f"{url}?show=protection&purpose=status+interview")
-    assert shown.status_code == 200
-    assert SECRET in shown.text and "Diabetes" in shown.text and "Hide protection details" in shown.text
-    history = shown.text[shown.text.index("Change history") :]
+    status, location, shown_text = post(app_client, f"{url}/protection/open", {"purpose": "status interview"})
+    assert status == 200 and location == ""  # the page itself: a redirect would carry the purpose
+    assert SECRET in shown_text and "Diabetes" in shown_text and "Hide protection details" in shown_text
+    no_token = app_client.post(f"{url}/protection/open", data={"purpose": "status interview"})
+    assert no_token.status_code == 403 and SECRET not in no_token.text  # CSRF as every form
+    history = shown_text[shown_text.index("Change history") :]
     assert SECRET not in history and "«protected»" in history  # the history masks them
-    form = form_fields(shown.text, "form-protection")
+    form = form_fields(shown_text, "form-protection")
     assert form["protection.religion"] == SECRET
     form["protection.medical_detail"] = ""  # cleared: this role saw it
     form["protection.ethnicity"] = "Kurdish"
@@ -499,9 +508,9 @@ def test_a_role_that_reads_but_may_not_write_protection_sees_no_form(
     app_client.cookies.clear()
     make_user("status", Role.STATUS_OFFICER, sites=[site_id])
     sign_in(app_client, "status")
-    shown = app_client.get(f"{person_url}?show=protection&purpose=status+interview")
-    assert shown.status_code == 200 and "None recorded." in shown.text
-    assert 'id="form-protection"' not in shown.text and 'id="form-statement"' not in shown.text
+    status, _, shown = post(app_client, f"{person_url}/protection/open", {"purpose": "status interview"})
+    assert status == 200 and "None recorded." in shown and "Hide protection details" in shown
+    assert 'id="form-protection"' not in shown and 'id="form-statement"' not in shown
 
 
 # --- languages -------------------------------------------------------------------------------------

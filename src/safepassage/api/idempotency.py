@@ -34,6 +34,9 @@ class Stored(NamedTuple):
 
 
 MAX_KEY = 200
+# POSTs that create nothing and answer with protected values: never stored for a replay (the table
+# would keep in clear what the database keeps sealed).
+NOT_KEPT_SUFFIXES = ("/protection/open",)
 
 
 class IdempotencyMiddleware:
@@ -42,7 +45,7 @@ class IdempotencyMiddleware:
         self.container = container
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].endswith(NOT_KEPT_SUFFIXES):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

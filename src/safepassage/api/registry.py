@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from safepassage.api.deps import Allowed, UowDep
 from safepassage.linking.duplicates import possible_duplicates
@@ -14,6 +14,7 @@ from safepassage.linking.schemas import RegisteredHousehold
 from safepassage.registry import queries, schemas, services
 from safepassage.registry.codes import EvacuationCategory, Intention, SpecificNeed
 from safepassage.security.policy import Actor, Permission
+from safepassage.shared.errors import FieldProblem, Invalid
 
 router = APIRouter(prefix="/api/v1")
 
@@ -22,6 +23,7 @@ Writer = Annotated[Actor, Depends(Allowed(Permission.REGISTRY_WRITE))]
 SiteManager = Annotated[Actor, Depends(Allowed(Permission.SITE_MANAGE))]
 AnyUser = Annotated[Actor, Depends(Allowed(Permission.AUTHENTICATED))]
 HistoryReader = Annotated[Actor, Depends(Allowed(Permission.HISTORY_READ))]
+ProtectedReader = Annotated[Actor, Depends(Allowed(Permission.PROTECTED_READ))]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 
 
@@ -154,21 +156,42 @@ def get_person(
     person_id: uuid.UUID,
     uow: UowDep,
     actor: Reader,
-    include: Annotated[str | None, Query(description="'protection' to include protection attributes")] = None,
-    purpose: Annotated[
+    include: Annotated[
         str | None,
         Query(
-            max_length=300,
-            description="Why the protection attributes are opened (required with include=protection; "
-            "recorded in the audit trail).",
+            description="Refused with 'protection': protection attributes open through "
+            "POST /persons/{id}/protection/open, their purpose in the body."
         ),
     ] = None,
+    purpose: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> schemas.PersonRead:
-    """The person. With ``include=protection`` and a ``purpose``, a role allowed to read them gets
-    the protection attributes too; a shredded value reads ``{"state": "shredded"}``."""
-    return queries.get_person(
-        uow, person_id, actor=actor, include_protection=include == "protection", purpose=purpose
-    )
+    """The person, without protection attributes (``protection`` is null)."""
+    if include == "protection" or purpose is not None:
+        raise Invalid(
+            "protection attributes open through POST /api/v1/persons/{id}/protection/open",
+            problems=[
+                FieldProblem(
+                    "include" if include == "protection" else "purpose",
+                    "send the purpose in the body of POST /api/v1/persons/{id}/protection/open: an "
+                    "address, and the purpose in it, is written to logs and browser histories",
+                )
+            ],
+        )
+    return queries.get_person(uow, person_id, actor=actor)
+
+
+class ProtectionOpen(BaseModel):
+    purpose: str = Field(max_length=300, description="Why they are opened; recorded in the audit trail.")
+
+
+@router.post("/persons/{person_id}/protection/open", tags=["persons"])
+def open_protection(
+    person_id: uuid.UUID, body: ProtectionOpen, uow: UowDep, actor: ProtectedReader
+) -> schemas.PersonRead:
+    """The person with the protection attributes, opened for the stated purpose (audited; a
+    shredded value reads ``{"state": "shredded"}``). A POST, so the purpose never travels in an
+    address; its answer is never kept for an Idempotency-Key replay."""
+    return queries.get_person(uow, person_id, actor=actor, include_protection=True, purpose=body.purpose)
 
 
 @router.patch("/persons/{person_id}", tags=["persons"])

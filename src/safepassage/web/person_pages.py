@@ -29,6 +29,7 @@ from safepassage.web.registry_pages import site_choices, site_namer, sites_for
 from safepassage.web.render import PageRoute, gettext_for, redirect, render
 from safepassage.web.security import (
     FormDep,
+    ProtectionReader,
     ProtectionWriter,
     Reader,
     Writer,
@@ -39,7 +40,7 @@ from safepassage.web.security import (
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, dependencies=[Depends(check_csrf)])
 
-SHOW_PROTECTION = "protection"  # GET /persons/{id}?show=protection
+SHOW_PROTECTION = "protection"  # GET /persons/{id}?show=protection: the purpose form
 
 
 def _page(
@@ -87,21 +88,28 @@ def _page(
 
 @router.get("/persons/{person_id}")
 def person(person_id: uuid.UUID, request: Request, actor: Reader) -> Response:
-    """The person; ``?show=protection&purpose=...`` adds the protection attributes, opened for the
-    stated purpose (the query refuses a role that may not read them: 403). Without a purpose, or
-    with too short a one, the page asks for it again."""
-    purpose = request.query_params.get("purpose")
+    """The person; ``?show=protection`` asks a role that may read the protection attributes why it
+    opens them (a role that may not: 403). They open only by POSTing that purpose (below), so the
+    purpose never travels in an address (logs, history, Referer)."""
     if request.query_params.get("show") != SHOW_PROTECTION:
         return _page(request, actor, person_id)
-    require(actor, Permission.PROTECTED_READ)  # a role that may not read them: 403, purpose or not
+    require(actor, Permission.PROTECTED_READ)
+    return _page(request, actor, person_id, purpose="")
+
+
+@router.post("/persons/{person_id}/protection/open")
+def open_protection(
+    person_id: uuid.UUID, request: Request, data: FormDep, actor: ProtectionReader
+) -> Response:
+    """The person with the protection attributes, opened for the purpose the form states (audited).
+    Too short a purpose: the form again, with why (422). The page is the answer to the POST, not a
+    redirect: a redirect would put the purpose back in an address."""
+    purpose = str(data.get("purpose") or "")
     try:
         stated_purpose(purpose)
-    except Invalid:  # none given yet (the form is shown), or too short (shown again, with why)
-        problem = (
-            gettext_for(request)(N_("Say why you open them (at least 5 characters).")) if purpose else None
-        )
-        status = 422 if purpose else 200
-        return _page(request, actor, person_id, purpose=purpose, purpose_problem=problem, status=status)
+    except Invalid:
+        problem = gettext_for(request)(N_("Say why you open them (at least 5 characters)."))
+        return _page(request, actor, person_id, purpose=purpose, purpose_problem=problem, status=422)
     return _page(request, actor, person_id, show_protection=True, purpose=purpose)
 
 
