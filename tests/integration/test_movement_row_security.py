@@ -236,3 +236,38 @@ def test_scans_through_the_app_role_are_judged_and_stored_as_without_it(
     again = record()
     assert [d for _, _, d in again] == [True, True, True]
     assert [o for o, _, _ in again] == [o for o, _, _ in first]
+
+
+def test_an_arrival_scanned_at_the_destination_counts_in_its_occupancy_without_opening_the_record(
+    container, two_operations, app_role_engine
+):
+    """The destination's clerk may not see the registry record of a person registered at the origin;
+    their arrival scan still moves the person's presence, and the destination's occupancy counts it."""
+    from safepassage.registry import queries as registry_queries
+
+    w = two_operations
+    af = w["af"]
+    clerk = _actor(w["beirut"], Role.REGISTRATION_CLERK)
+
+    def app_uow() -> UnitOfWork:
+        return UnitOfWork(
+            sessionmaker(app_role_engine, expire_on_commit=False), audit_trail=container.audit_trail
+        )
+
+    arrival = ScanIn(
+        client_id="rls-arrival-0001",
+        token=af["token"],
+        checkpoint=Checkpoint.ARRIVAL,
+        site_id=w["beirut"],
+        leg_id=af["leg"],
+        device_at=T0 + dt.timedelta(hours=4),
+    )
+    answer = scans.record_scans(
+        app_uow(), ScanBatch(scans=[arrival]), actor=clerk, public_key=af["key"].public_key()
+    )
+    assert answer.accepted == 1
+    assert registry_queries.get_site(app_uow(), w["beirut"], actor=clerk).occupancy == 1
+    assert registry_queries.get_site(app_uow(), w["aleppo"], actor=clerk).occupancy == 0
+    uow = app_uow()
+    with uow.acting(clerk):
+        assert uow.session.scalars(select(Person.id).where(Person.id.in_(af["persons"]))).all() == []
