@@ -370,6 +370,13 @@ CASES: list[Case] = [
         body=lambda w, t: {"quota_persons": 60},
     ),
     Case(
+        "PUT",
+        "/api/v1/placement/regions/{region}/capacities/{period}",
+        REGIONS,
+        "none",
+        body=lambda w, t: {"quota_persons": 60},
+    ),
+    Case(
         "POST",
         "/api/v1/placement/regions/import",
         REGIONS,
@@ -576,10 +583,18 @@ def _placement_world(container, households: dict[str, uuid.UUID]) -> dict[str, d
     from safepassage.placement import runs
     from safepassage.placement import services as placement
     from safepassage.placement.schemas import RunCreate
+    from safepassage.registry.models import Household
     from tests.integration.test_placement_workflow import history_csv, regions_csv
 
     placement.import_regions(container.uow(), regions_csv(), actor=SYSTEM)
     placement.import_history(container.uow(), history_csv(), actor=SYSTEM, source="matrix")
+    consent = schemas.ConsentCreate(purpose="resettlement", method="signed")
+    for target in (OWN, SHRED, OTHER):  # only households that consented to resettlement get a proposal
+        with container.uow() as uow:
+            household = uow.session.get(Household, households[target])
+            members = [m.id for m in household.members] if household is not None else []
+        for person_id in members:
+            services.record_consent(container.uow(), person_id, consent, actor=SYSTEM)
     run = runs.run_placement(container.uow(), RunCreate(time_limit=10), actor=SYSTEM)
     proposals = {p.household_id: p for p in placement_queries.list_proposals(container.uow(), actor=SYSTEM)}
     out: dict[str, dict[str, str]] = {}
@@ -588,11 +603,13 @@ def _placement_world(container, households: dict[str, uuid.UUID]) -> dict[str, d
         other = "SOUTH" if proposal.region == "NORTH" else "NORTH"
         out[target] = {"placement_proposal": str(proposal.id), "placement_run": str(run), "region": "NORTH"}
         out[target]["other_region"] = other
+        out[target]["period"] = "2030-Q1"
     out[MISSING] = {
         "placement_proposal": str(uuid.uuid4()),
         "placement_run": str(run),
         "region": "NORTH",
         "other_region": "SOUTH",
+        "period": "2030-Q1",
     }
     return out
 

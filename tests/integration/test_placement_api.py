@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
+from safepassage.placement import runs
 from safepassage.security.policy import Actor, Role
 from tests.conftest import household_payload
-from tests.integration.test_placement_workflow import history_csv, regions_csv
+from tests.integration.test_placement_workflow import consenting, history_csv, regions_csv
 
 pytestmark = pytest.mark.db
 
@@ -41,13 +42,18 @@ def test_upload_run_decide_and_read_the_utilisation(app_client, api_as, supervis
     assert r.status_code == 200 and r.json()["created"] == 300, r.text
     for _ in range(2):
         assert (
-            app_client.post("/api/v1/households", json=household_payload(site_id), headers=boss).status_code
+            app_client.post(
+                "/api/v1/households", json=consenting(household_payload(site_id)), headers=boss
+            ).status_code
             == 201
         )
 
     r = app_client.post(f"{BASE}/runs", json={"time_limit": 20}, headers=clerk)
-    assert r.status_code == 201, r.text
-    run = r.json()
+    assert r.status_code == 202, r.text  # queued: it runs in the background
+    assert r.json()["status"] in ("queued", "running", "done")
+    assert runs.WORKER.wait(timeout=120)
+    run = app_client.get(f"{BASE}/runs/{r.json()['id']}", headers=clerk).json()
+    assert run["status"] == "done" and run["progress"] == 1.0 and run["error"] is None
     assert run["households"] == 2 and run["pending"] == 2 and run["report"]["model"]["auc"] is not None
     proposals = app_client.get(f"{BASE}/proposals", params={"run_id": run["id"]}, headers=clerk).json()
     assert {p["status"] for p in proposals} == {"proposed"}

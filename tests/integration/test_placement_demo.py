@@ -22,5 +22,7 @@ def test_the_demo_can_be_placed_out_of_the_box(container):
     assert not load_placement_demo(container, actor=SYSTEM)  # loaded once
     run_id = runs.run_placement(container.uow(), RunCreate(time_limit=20), actor=SYSTEM)
     run = queries.get_run(container.uow(), run_id, actor=SYSTEM)
-    assert run.households == 25 and run.placed_households >= 20
+    # about one household in ten has not consented to resettlement in the demo: listed, not proposed
+    assert run.households + run.not_eligible == 25 and 0 < run.not_eligible < 6
+    assert run.placed_households >= run.households - 3
     assert run.report["model"]["auc"] > 0.55  # the model learns something from the synthetic history

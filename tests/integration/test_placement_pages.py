@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from safepassage.bootstrap import Container
-from safepassage.placement import queries, services
+from safepassage.placement import queries, runs, services
 from safepassage.placement.models import ProposalStatus
 from safepassage.placement.schemas import ProfileUpdate
 from safepassage.security.policy import SYSTEM, Actor, Role
@@ -46,8 +46,10 @@ def test_propose_review_and_decide_on_the_page(officer_client, officer, containe
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
+    assert runs.WORKER.wait(timeout=120)  # the run goes on in the background
     review = officer_client.get(r.headers["location"])
-    assert "Proposals ready. Nothing is applied until you decide." in review.text
+    assert "The run is queued; this page follows it." in review.text
+    assert "Refresh" not in review.headers  # done: the page stops refreshing itself
     assert review.text.count('name="decision" value="accept"') == 2
     assert "predicted employed adults" in review.text and "next best" in review.text
     proposals = {p.household_id: p for p in queries.list_proposals(container.uow(), actor=officer)}
@@ -117,6 +119,9 @@ def test_the_map_projection_keeps_north_up_and_east_right():
             unemployment_rate=0.1,
             communities=[],
             active=True,
+            period="2026-11",
+            capacity_period="2026-11",
+            periods=["2026-11"],
             placed_households=0,
             resources=[quota],
         )

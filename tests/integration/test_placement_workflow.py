@@ -69,9 +69,24 @@ def set_up_regions_and_history(container: Container, **capacities: int) -> None:
     assert history.problems == [] and history.created == 300
 
 
-def register(container: Container, site_id: uuid.UUID, **overrides: object) -> uuid.UUID:
-    """A registry household (two persons by default: an adult and a child born "2014", year only)."""
-    cmd = schemas.HouseholdCreate.model_validate(household_payload(site_id, **overrides))
+RESETTLEMENT = {"purpose": "resettlement", "method": "signed"}
+
+
+def consenting(payload: dict[str, object]) -> dict[str, object]:
+    """The payload with every member's consent to resettlement added (children's are harmless)."""
+    members = [dict(m) for m in payload["members"]]  # type: ignore[attr-defined]
+    for m in members:
+        m["consents"] = [*m.get("consents", []), RESETTLEMENT]
+    return {**payload, "members": members}
+
+
+def register(
+    container: Container, site_id: uuid.UUID, *, consent: bool = True, **overrides: object
+) -> uuid.UUID:
+    """A registry household (two persons by default: an adult and a child born "2014", year only),
+    whose members consented to resettlement unless ``consent=False``."""
+    payload = household_payload(site_id, **overrides)
+    cmd = schemas.HouseholdCreate.model_validate(consenting(payload) if consent else payload)
     return registry.register_household_returning(container.uow(), cmd, actor=SYSTEM).id
 
 

@@ -1,6 +1,9 @@
 """Placement API: regions, household profiles, outcome history, runs, proposals and decisions,
 utilisation. Thin: the rules live in ``safepassage.placement``.
 
+Runs are executed in the background: ``POST /runs`` answers 202 with the queued run, whose status,
+stage and progress ``GET /runs/{run}`` shows until it is done (or failed, with the reason).
+
 CSV uploads (regions, history) take the file's text either as the request body with
 ``Content-Type: text/csv`` or as JSON ``{"csv": "...", "source": "..."}``; bad rows come back with
 their row number, field and reason, and the valid rows are kept.
@@ -14,10 +17,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 
-from safepassage.api.deps import Allowed, UowDep
+from safepassage.api.deps import Allowed, ContainerDep, UowDep
 from safepassage.placement import decisions, queries, runs, services
 from safepassage.placement.models import ProposalStatus
 from safepassage.placement.schemas import (
+    CapacityUpdate,
     CsvUpload,
     Decision,
     ImportReport,
@@ -36,7 +40,14 @@ from safepassage.placement.schemas import (
 from safepassage.security.policy import Actor, Permission
 from safepassage.shared.errors import FieldProblem, Invalid
 
-router = APIRouter(prefix="/api/v1/placement", tags=["placement"])
+
+def _finish_runs() -> None:
+    """On shutdown, let a run in progress finish (a run left behind is marked interrupted later)."""
+    runs.WORKER.wait(timeout=120)
+
+
+router = APIRouter(prefix="/api/v1/placement", tags=["placement"], on_shutdown=[_finish_runs])
+Period = Annotated[str | None, Query(description="A month (2026-11) or a quarter (2026-Q4); default: now.")]
 
 Reader = Annotated[Actor, Depends(Allowed(Permission.PLACEMENT_READ))]
 Planner = Annotated[Actor, Depends(Allowed(Permission.PLACEMENT_PLAN))]
@@ -77,34 +88,47 @@ def _report(result: services.ImportResult) -> ImportReport:
 
 
 @router.get("/regions")
-def list_regions(uow: UowDep, actor: Reader) -> list[RegionRead]:
-    """Every region with its capacities, what decided placements use and what is left."""
-    return queries.list_regions(uow, actor=actor)
+def list_regions(uow: UowDep, actor: Reader, period: Period = None) -> list[RegionRead]:
+    """Every region with its capacities for the period, what decided placements use and what is left."""
+    return queries.list_regions(uow, actor=actor, period=period)
 
 
 @router.post("/regions", status_code=201)
 def create_region(cmd: RegionCreate, uow: UowDep, actor: RegionManager) -> RegionRead:
     services.create_region(uow, cmd, actor=actor)
-    return next(r for r in queries.list_regions(uow, actor=actor) if r.code == cmd.code)
+    return next(r for r in queries.list_regions(uow, actor=actor, period=cmd.period) if r.code == cmd.code)
 
 
 @router.patch("/regions/{region}")
 def update_region(region: str, cmd: RegionUpdate, uow: UowDep, actor: RegionManager) -> RegionRead:
+    """Attributes, and the capacities given for ``period`` (default: the current month)."""
     services.update_region(uow, region, cmd, actor=actor)
-    return next(r for r in queries.list_regions(uow, actor=actor) if r.code == region)
+    return next(r for r in queries.list_regions(uow, actor=actor, period=cmd.period) if r.code == region)
+
+
+@router.put("/regions/{region}/capacities/{period}")
+def set_capacities(
+    region: str, period: str, cmd: CapacityUpdate, uow: UowDep, actor: RegionManager
+) -> RegionRead:
+    """A region's capacities for one period (a month 2026-11 or a quarter 2026-Q4)."""
+    services.set_capacities(uow, region, period, cmd, actor=actor)
+    return next(r for r in queries.list_regions(uow, actor=actor, period=period) if r.code == region)
 
 
 @router.post("/regions/import")
-async def import_regions(request: Request, uow: UowDep, actor: RegionManager) -> ImportReport:
-    """R.csv (the engine's columns, plus optional name, latitude, longitude): creates or updates."""
+async def import_regions(
+    request: Request, uow: UowDep, actor: RegionManager, period: Period = None
+) -> ImportReport:
+    """R.csv (the engine's columns, plus optional name, latitude, longitude, period): creates or
+    updates; capacities are recorded for the row's period, else ``period``, else the current month."""
     upload = await _upload(request)
-    return _report(services.import_regions(uow, upload.csv, actor=actor))
+    return _report(services.import_regions(uow, upload.csv, actor=actor, period=period))
 
 
 @router.get("/utilisation")
-def utilisation(uow: UowDep, actor: Reader) -> list[RegionRead]:
-    """Per region and resource: capacity, used by decided placements, left, share used."""
-    return queries.list_regions(uow, actor=actor, include_closed=False)
+def utilisation(uow: UowDep, actor: Reader, period: Period = None) -> list[RegionRead]:
+    """Per region and resource, for the period: capacity, used by decided placements, left, share."""
+    return queries.list_regions(uow, actor=actor, include_closed=False, period=period)
 
 
 # --- profiles and history --------------------------------------------------------------------------
@@ -138,11 +162,12 @@ def history(uow: UowDep, actor: Reader) -> dict[str, int]:
 # --- runs and proposals -----------------------------------------------------------------------------
 
 
-@router.post("/runs", status_code=201)
-def create_run(cmd: RunCreate, uow: UowDep, actor: Planner) -> RunRead:
-    """Propose a region for every unplaced household of your sites. Nothing is applied."""
-    run_id = runs.run_placement(uow, cmd, actor=actor)
-    return queries.get_run(uow, run_id, actor=actor)
+@router.post("/runs", status_code=202)
+def create_run(cmd: RunCreate, container: ContainerDep, actor: Planner) -> RunRead:
+    """Queue a run proposing a region for every unplaced household of your sites (nothing is applied);
+    202 with the run: follow its status and progress at ``GET /runs/{id}``."""
+    run_id = runs.start_run(container.uow, cmd, actor=actor)
+    return queries.get_run(container.uow(), run_id, actor=actor)
 
 
 @router.get("/runs")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ from safepassage.cli.common import refusal as _failed
 from safepassage.placement import decisions, queries, runs, services
 from safepassage.placement.engine import Education, TieMode
 from safepassage.placement.models import ProposalStatus
-from safepassage.placement.schemas import ProfileUpdate, RunCreate
+from safepassage.placement.schemas import CapacityUpdate, ProfileUpdate, RunCreate
 from safepassage.registry import services as registry
 from safepassage.shared.errors import DomainError
 
@@ -59,26 +59,45 @@ def _report(result: services.ImportResult, what: str) -> None:
 
 @placement_app.command("regions-import")
 def regions_import(
-    path: Annotated[Path, typer.Argument(help="R.csv; optional columns name, latitude, longitude.")],
+    path: Annotated[Path, typer.Argument(help="R.csv; optional columns name, latitude, longitude, period.")],
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="Capacity period: 2026-11 or 2026-Q4 (default: this month)."),
+    ] = None,
 ) -> None:
-    """Create or update regions and their capacities from the engine's R.csv."""
+    """Create or update regions and their capacities for a period from the engine's R.csv."""
     container = _container()
     try:
-        result = services.import_regions(container.uow(), _read(path), actor=_operator(), name=path.name)
+        result = services.import_regions(
+            container.uow(), _read(path), actor=_operator(), name=path.name, period=period
+        )
     except DomainError as exc:
         raise _failed(exc) from None
     _report(result, "regions")
 
 
+PeriodOption = Annotated[
+    str | None, typer.Option("--period", help="Capacity period: 2026-11 or 2026-Q4 (default: this month).")
+]
+
+
+def _regions(period: str | None) -> list[Any]:
+    try:
+        return queries.list_regions(_container().uow(), actor=_operator(), period=period)
+    except DomainError as exc:
+        raise _failed(exc) from None
+
+
 @placement_app.command("regions")
-def regions_list() -> None:
-    """Every region: quota used and left, households placed, whether it has a position on the map."""
-    table = Table("region", "name", "quota used", "left", "households", "map")
-    for r in queries.list_regions(_container().uow(), actor=_operator()):
+def regions_list(period: PeriodOption = None) -> None:
+    """Every region: the period's quota used and left, households placed, whether it is on the map."""
+    table = Table("region", "name", "period", "quota used", "left", "households", "map")
+    for r in _regions(period):
         quota = r.quota
         table.add_row(
             r.code + ("" if r.active else " (closed)"),
             r.name,
+            r.capacity_period or "none",
             f"{quota.used}/{quota.capacity}",
             str(quota.left),
             str(r.placed_households),
@@ -90,15 +109,65 @@ def regions_list() -> None:
 @placement_app.command("utilisation")
 def utilisation(
     region: Annotated[str | None, typer.Option("--region", help="Only this region.")] = None,
+    period: PeriodOption = None,
 ) -> None:
-    """Per region and resource: used by decided placements, capacity, left."""
-    table = Table("region", "resource", "used", "capacity", "left", "share")
-    for r in queries.list_regions(_container().uow(), actor=_operator()):
+    """Per region and resource, for a period: used by decided placements, capacity, left."""
+    table = Table("region", "period", "resource", "used", "capacity", "left", "share")
+    for r in _regions(period):
         if region and r.code != region:
             continue
         for x in r.resources:
-            table.add_row(r.code, x.resource, str(x.used), str(x.capacity), str(x.left), f"{x.share:.0%}")
+            table.add_row(
+                r.code,
+                r.capacity_period or "none",
+                x.resource,
+                str(x.used),
+                str(x.capacity),
+                str(x.left),
+                f"{x.share:.0%}",
+            )
     console.print(table)
+
+
+def _count(resource: str) -> Any:
+    return typer.Option(f"--{resource.replace('_', '-')}", min=0, help=f"{resource} for the period.")
+
+
+@placement_app.command("capacity")
+def capacity(
+    region: Annotated[str, typer.Argument(help="The region's code.")],
+    period: PeriodOption = None,
+    quota_persons: Annotated[int | None, _count("quota_persons")] = None,
+    housing_small: Annotated[int | None, _count("housing_small")] = None,
+    housing_large: Annotated[int | None, _count("housing_large")] = None,
+    school_places: Annotated[int | None, _count("school_places")] = None,
+    kindergarten_places: Annotated[int | None, _count("kindergarten_places")] = None,
+    dialysis: Annotated[int | None, _count("dialysis")] = None,
+    oncology: Annotated[int | None, _count("oncology")] = None,
+    disability: Annotated[int | None, _count("disability")] = None,
+    language_course: Annotated[int | None, _count("language_course")] = None,
+) -> None:
+    """Record a region's capacities for a period (the options given; the others stay)."""
+    cmd = CapacityUpdate(
+        quota_persons=quota_persons,
+        housing_small=housing_small,
+        housing_large=housing_large,
+        school_places=school_places,
+        kindergarten_places=kindergarten_places,
+        dialysis=dialysis,
+        oncology=oncology,
+        disability=disability,
+        language_course=language_course,
+    )
+    try:
+        services.set_capacities(_container().uow(), region, period, cmd, actor=_operator())
+    except DomainError as exc:
+        raise _failed(exc) from None
+    shown = next(r for r in _regions(period) if r.code == region)
+    console.print(
+        f"{region} {shown.capacity_period}: "
+        + ", ".join(f"{x.resource} {x.capacity} (used {x.used})" for x in shown.resources)
+    )
 
 
 @placement_app.command("history-import")
@@ -150,6 +219,7 @@ def run(
     site: Annotated[
         str | None, typer.Option("--site", help="Only households of this site (its code).")
     ] = None,
+    period: PeriodOption = None,
     ties: Annotated[
         TieMode, typer.Option("--ties", help="hard: the tie region or nowhere; weighted.")
     ] = TieMode.HARD,
@@ -173,6 +243,7 @@ def run(
                 site_id = registry.get_site_by_code_or_raise(uow, site).id
         cmd = RunCreate(
             site_id=site_id,
+            period=period,
             ties=ties,
             min_fill=min_fill,
             official_languages=official_language or ["de"],
@@ -185,10 +256,16 @@ def run(
         raise _failed(exc) from None
     gap = f"{result.gap:.4%}" if result.gap is not None else "n/a"
     console.print(
-        f"run {result.id}: {result.placed_households} of {result.households} households proposed a region "
-        f"({result.placed_persons} persons); expected employed adults {result.expected_outcome:.1f}; "
-        f"gap to the proven bound {gap} ({result.method}, {result.solver_status})"
+        f"run {result.id} for {result.period}: {result.placed_households} of {result.households} households "
+        f"proposed a region ({result.placed_persons} persons); expected employed adults "
+        f"{result.expected_outcome:.1f}; gap to the proven bound {gap} "
+        f"({result.method}, {result.solver_status})",
+        soft_wrap=True,
     )
+    if result.not_eligible:
+        console.print(
+            f"{result.not_eligible} household(s) not eligible: a member has not consented to resettlement"
+        )
     metrics = result.report.get("model", {})
     if metrics.get("auc") is not None:
         console.print(
@@ -205,7 +282,7 @@ def proposals(
     ] = None,
     status: Annotated[
         ProposalStatus | None,
-        typer.Option("--status", help="proposed, accepted, overridden, rejected, superseded."),
+        typer.Option("--status", help="proposed, accepted, overridden, rejected, superseded, not_eligible."),
     ] = ProposalStatus.PROPOSED,
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=queries.MAX_PAGE, help="At most this many.")

@@ -4,8 +4,9 @@ Each is audited in the same transaction. An override is refused with the reason 
 not offer a service the household needs (a hard need) or has too little left of a capacity; an accept
 is checked the same way, since other decisions may have used the capacity since the run. A decision
 on a household that changed since the run (members, ages, needs) or is no longer active is refused: the
-proposal was made for a household that no longer exists as it was. Withdrawing a decided placement
-frees its capacity; the next run proposes the household again.
+proposal was made for a household that no longer exists as it was, and so is one whose members no
+longer all consent to resettlement. A placement counts against the capacity of its run's period.
+Withdrawing a decided placement frees its capacity; the next run proposes the household again.
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from sqlalchemy.exc import IntegrityError
 
 from safepassage.placement.engine import PlacementPolicy, consumption
 from safepassage.placement.engine.types import MEDICAL_RESOURCES
-from safepassage.placement.features import engine_household
+from safepassage.placement.features import consent_gap, current_members, engine_household
 from safepassage.placement.models import (
     CAPACITIES,
     PlacementAssignment,
+    PlacementCapacity,
     PlacementProfile,
     PlacementProposal,
     PlacementRegion,
     ProposalStatus,
 )
-from safepassage.placement.runs import RESOURCE_NAMES, used_by_region
+from safepassage.placement.periods import Period
+from safepassage.placement.runs import RESOURCE_NAMES, period_capacities, used_in
 from safepassage.registry.codes import HouseholdStatus
 from safepassage.registry.models import Household
 from safepassage.security.policy import Actor, Permission, require, require_record
@@ -42,6 +45,10 @@ def _open_proposal(
     if proposal is None or household is None:
         raise NotFound("proposal not found")
     require_record(actor, household.site_id, household.id, what="proposal")
+    if proposal.status is ProposalStatus.NOT_ELIGIBLE:
+        raise Conflict(
+            f"this household is not eligible ({proposal.reason}): record the consent and run again"
+        )
     if proposal.status is not ProposalStatus.PROPOSED:
         raise Conflict(f"this proposal was {proposal.status.value} already")
     if uow.session.get(PlacementAssignment, household.id) is not None:
@@ -52,6 +59,9 @@ def _open_proposal(
         raise Conflict(
             "the household has changed since the run (members, ages or needs): run again for a new proposal"
         )
+    gap = consent_gap(current_members(household), uow.now().date())
+    if gap is not None:
+        raise Conflict(f"since the run, the household is {gap.sentence}: it cannot be placed")
     return proposal, household
 
 
@@ -64,21 +74,31 @@ def _current_use(uow: UnitOfWork, proposal: PlacementProposal, household: Househ
     return dict(zip(CAPACITIES, consumption(built, policy), strict=True))
 
 
-def check_fits(region: PlacementRegion, use: dict[str, int], used: dict[str, int]) -> None:
-    """Refuse a placement that breaks a hard need (Invalid) or a capacity (Conflict), with the reason."""
+def check_fits(
+    region: PlacementRegion,
+    capacity: PlacementCapacity | None,
+    period: Period,
+    use: dict[str, int],
+    used: dict[str, int],
+) -> None:
+    """Refuse a placement that breaks a hard need (Invalid) or the period's capacity (Conflict)."""
     if not region.active:
         raise Invalid(f"region {region.code} is closed", problems=[FieldProblem("region", "closed")])
+    if capacity is None:
+        reason = f"{region.code} has no capacities recorded for {period.code}"
+        raise Conflict(reason, problems=[FieldProblem("region", f"no capacities for {period.code}")])
     for resource in MEDICAL_RESOURCES:
-        if use.get(resource.value, 0) > 0 and region.capacity(resource) == 0:
+        if use.get(resource.value, 0) > 0 and capacity.capacity(resource) == 0:
             reason = f"{region.code} offers no {resource.value} service, which the household needs"
             raise Invalid(reason, problems=[FieldProblem("region", reason)])
     for name in CAPACITIES:
         need = int(use.get(name, 0))
-        left = region.capacity(name) - int(used.get(name, 0))
+        left = capacity.capacity(name) - int(used.get(name, 0))
         if need > max(left, 0):
             what = RESOURCE_NAMES[name]
             raise Conflict(
-                f"{region.code} has {max(left, 0)} {what} left; the household needs {need}",
+                f"{region.code} has {max(left, 0)} {what} left in {capacity.period}; "
+                f"the household needs {need}",
                 problems=[FieldProblem("region", f"not enough {what}")],
             )
 
@@ -98,12 +118,16 @@ def _place(
     )
     if region is None:
         raise Invalid(f"region {region_code} not found", problems=[FieldProblem("region", "no such region")])
-    check_fits(region, proposal.use, used_by_region(uow, [region.id]).get(region.id, {}))
+    period = Period.parse(proposal.run.period)
+    capacity = period_capacities(uow, period, [region.id]).get(region.id)
+    used = used_in(uow, {region.id: capacity}).get(region.id, {}) if capacity is not None else {}
+    check_fits(region, capacity, period, proposal.use, used)
     now = uow.now()
     uow.session.add(
         PlacementAssignment(
             household_id=household.id,
             region_id=region.id,
+            period=period.code,
             proposal_id=proposal.id,
             persons=proposal.persons,
             use=dict(proposal.use),

@@ -5,6 +5,10 @@ map), with capacities from the synthetic generator sized for the demo's register
 most can be placed and a few scarce resources still bind), and a history of past
 placements whose outcomes are drawn from the generator's hidden ground truth. Never real data. Loaded
 through the ordinary services, so the same rules and the same audit entries hold.
+
+Only households whose members consented to resettlement may be proposed a region: the demo records
+that (synthetic) consent for about nine households in ten, so a run shows both the proposals and the
+households listed as not eligible.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import random
 import tempfile
 from pathlib import Path
 
@@ -23,9 +28,11 @@ from safepassage.placement import services, synthetic
 from safepassage.placement.engine import Household as EngineHousehold
 from safepassage.placement.engine import Region
 from safepassage.placement.engine.csvio import REGION_COLUMNS
-from safepassage.placement.features import engine_household
+from safepassage.placement.features import consenting_members, current_members, engine_household
 from safepassage.placement.models import PlacementRegion
-from safepassage.registry.codes import HouseholdStatus
+from safepassage.registry import schemas as registry_schemas
+from safepassage.registry import services as registry
+from safepassage.registry.codes import ConsentMethod, ConsentPurpose, HouseholdStatus
 from safepassage.registry.models import Household, Person
 from safepassage.security.policy import Actor
 
@@ -45,6 +52,7 @@ DEMO_REGIONS: tuple[tuple[str, str, float, float], ...] = (
     ("ALPENVORLAND", "Alpenvorland", 47.8, 11.0),
 )
 HISTORY_HOUSEHOLDS = 3000
+CONSENTING_SHARE = 0.9
 
 
 def regions_csv(regions: list[Region]) -> str:
@@ -80,6 +88,31 @@ def _registry_households(container: Container) -> list[EngineHousehold]:
     return [h for h in built if h.persons > 0]
 
 
+def record_demo_consent(container: Container, *, actor: Actor, seed: int = 1) -> int:
+    """Synthetic consent to resettlement for about nine households in ten (every member who consents
+    for themselves), through the registry's service; the number of persons recorded."""
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    with container.uow() as uow:
+        today = uow.now().date()
+        households = uow.session.scalars(
+            select(Household)
+            .where(Household.status == HouseholdStatus.ACTIVE)
+            .options(selectinload(Household.members).selectinload(Person.consents))
+            .order_by(Household.id)
+        ).all()
+        people = [
+            m.id
+            for h in households
+            if rng.random() < CONSENTING_SHARE
+            for m in consenting_members(current_members(h), today)
+            if not m.consent_in_force(ConsentPurpose.RESETTLEMENT)
+        ]
+    consent = registry_schemas.ConsentCreate(purpose=ConsentPurpose.RESETTLEMENT, method=ConsentMethod.SIGNED)
+    for person_id in people:
+        registry.record_consent(container.uow(), person_id, consent, actor=actor)
+    return len(people)
+
+
 def load_placement_demo(container: Container, *, actor: Actor, seed: int = 1, slack: float = 1.15) -> bool:
     """Regions with room for the registry's households (``slack`` times what they need of each
     resource, spread as the generator spreads it) and a history; nothing if regions exist already."""
@@ -96,6 +129,7 @@ def load_placement_demo(container: Container, *, actor: Actor, seed: int = 1, sl
     if arrivals:
         regions = synthetic.size_capacities(regions, arrivals, slack=slack, seed=seed)
     services.import_regions(container.uow(), regions_csv(regions), actor=actor, name="demo regions")
+    record_demo_consent(container, actor=actor, seed=seed)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "X.csv"
         synthetic.write_history(path, history)

@@ -13,6 +13,11 @@ Needs: the members' registry codes (disability draws on a region's disability se
 member with it; the others, such as a serious medical condition, are read by the outcome model), and
 the dialysis and oncology places the profile records. Education, occupation, the tie region and the
 ranked preferences come from the profile; nothing is guessed when it is missing.
+
+Consent: a household may be proposed a region only when every member who consents for themselves
+(the head, every adult, and anyone of unknown age) has consented to resettlement (the registry's
+``resettlement`` consent purpose, the latest decision being "given"). Children are covered by their
+parents' consent.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ import pycountry
 
 from safepassage.placement.engine import Education
 from safepassage.placement.engine import Household as EngineHousehold
-from safepassage.placement.models import PlacementProfile
-from safepassage.registry.codes import SpecificNeed
+from safepassage.placement.models import Eligibility, PlacementProfile
+from safepassage.registry.codes import ConsentPurpose, Relationship, SpecificNeed
 from safepassage.registry.models import Household, Person
 
 ADULT_AGE = 18
@@ -110,3 +115,40 @@ def engine_household(
         ),
         comp,
     )
+
+
+@dataclass(frozen=True)
+class ConsentGap:
+    """Why a household may not be proposed a region: the code and how many members lack consent."""
+
+    code: Eligibility
+    members: int
+
+    @property
+    def sentence(self) -> str:
+        if self.code is Eligibility.CONSENT_WITHDRAWN:
+            return f"not eligible: {self.members} member(s) withdrew or lack consent to resettlement"
+        return f"not eligible: {self.members} member(s) have not consented to resettlement"
+
+
+def consenting_members(members: Sequence[Person], today: dt.date) -> list[Person]:
+    """Who consents for themselves: the head, every adult, anyone of unknown age."""
+    return [
+        m
+        for m in members
+        if m.relationship_to_head == Relationship.HEAD
+        or (age := m.birth_date.age_on(today)) is None
+        or age >= ADULT_AGE
+    ]
+
+
+def consent_gap(members: Sequence[Person], today: dt.date) -> ConsentGap | None:
+    """None when every member who consents for themselves consented to resettlement."""
+    consenting = consenting_members(members, today)
+    missing = [m for m in consenting if not m.consent_in_force(ConsentPurpose.RESETTLEMENT)]
+    if not missing and consenting:
+        return None
+    if not consenting:  # nobody who could consent: no household to place on anyone's word
+        return ConsentGap(Eligibility.NO_CONSENT, 0)
+    withdrawn = any(c.purpose == ConsentPurpose.RESETTLEMENT for m in missing for c in m.consents)
+    return ConsentGap(Eligibility.CONSENT_WITHDRAWN if withdrawn else Eligibility.NO_CONSENT, len(missing))

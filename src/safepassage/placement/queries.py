@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from safepassage.placement.models import (
     CAPACITIES,
     PlacementAssignment,
+    PlacementCapacity,
     PlacementHistory,
     PlacementProfile,
     PlacementProposal,
@@ -22,7 +23,8 @@ from safepassage.placement.models import (
     PlacementRun,
     ProposalStatus,
 )
-from safepassage.placement.runs import used_by_region
+from safepassage.placement.periods import Period, current_period
+from safepassage.placement.runs import parse_period, period_capacities, used_in
 from safepassage.placement.schemas import ProfileRead, ProposalRead, RegionRead, ResourceUse, RunRead
 from safepassage.registry.codes import HouseholdStatus
 from safepassage.registry.models import Household, Person
@@ -34,34 +36,43 @@ from safepassage.uow import UnitOfWork
 MAX_PAGE = 500
 
 
-def list_regions(uow: UnitOfWork, *, actor: Actor, include_closed: bool = True) -> list[RegionRead]:
-    """Every region with what its capacities are, what decided placements use, and what is left."""
+def list_regions(
+    uow: UnitOfWork, *, actor: Actor, include_closed: bool = True, period: str | None = None
+) -> list[RegionRead]:
+    """Every region with its capacities for ``period`` (default: the current month; a region that
+    records quarters shows the quarter holding it), what the period's decided placements use, and
+    what is left."""
     require(actor, Permission.PLACEMENT_READ)
     with uow.acting(actor):
+        span = parse_period(period, current_period(uow.now().date()))
         query = select(PlacementRegion).order_by(PlacementRegion.code)
         if not include_closed:
             query = query.where(PlacementRegion.active.is_(True))
         regions = list(uow.session.scalars(query))
-        used = used_by_region(uow)
-        placed: dict[uuid.UUID, int] = {
-            region_id: int(n)
-            for region_id, n in uow.session.execute(
-                select(PlacementAssignment.region_id, func.count()).group_by(PlacementAssignment.region_id)
+        capacities = period_capacities(uow, span, [r.id for r in regions])
+        used = used_in(uow, capacities)
+        recorded: dict[uuid.UUID, list[str]] = {}
+        for region_id, code in uow.session.execute(
+            select(PlacementCapacity.region_id, PlacementCapacity.period).order_by(
+                PlacementCapacity.period_start
             )
-        }
+        ):
+            recorded.setdefault(region_id, []).append(code)
+        placed = _placed_households(uow, capacities)
         out = []
         for region in regions:
+            capacity = capacities.get(region.id)
             taken = used.get(region.id, {})
             resources = []
             for name in CAPACITIES:
-                capacity, use = region.capacity(name), int(taken.get(name, 0))
+                total, use = (capacity.capacity(name) if capacity else 0), int(taken.get(name, 0))
                 resources.append(
                     ResourceUse(
                         resource=name,
-                        capacity=capacity,
+                        capacity=total,
                         used=use,
-                        left=capacity - use,
-                        share=use / capacity if capacity > 0 else 0.0,
+                        left=total - use,
+                        share=use / total if total > 0 else 0.0,
                     )
                 )
             out.append(
@@ -74,6 +85,9 @@ def list_regions(uow: UnitOfWork, *, actor: Actor, include_closed: bool = True) 
                     unemployment_rate=region.unemployment_rate,
                     communities=list(region.communities or []),
                     active=region.active,
+                    period=span.code,
+                    capacity_period=capacity.period if capacity else None,
+                    periods=recorded.get(region.id, []),
                     placed_households=int(placed.get(region.id, 0)),
                     resources=resources,
                 )
@@ -81,12 +95,53 @@ def list_regions(uow: UnitOfWork, *, actor: Actor, include_closed: bool = True) 
         return out
 
 
+def _placed_households(
+    uow: UnitOfWork, capacities: dict[uuid.UUID, PlacementCapacity]
+) -> dict[uuid.UUID, int]:
+    wanted = {region_id: set(c.span.codes_within()) for region_id, c in capacities.items()}
+    if not wanted:
+        return {}
+    counts: dict[uuid.UUID, int] = {}
+    for region_id, period, n in uow.session.execute(
+        select(PlacementAssignment.region_id, PlacementAssignment.period, func.count())
+        .where(PlacementAssignment.region_id.in_(list(wanted)))
+        .group_by(PlacementAssignment.region_id, PlacementAssignment.period)
+    ):
+        if period in wanted[region_id]:
+            counts[region_id] = counts.get(region_id, 0) + int(n)
+    return counts
+
+
+def known_periods(uow: UnitOfWork, *, actor: Actor, open_only: bool = False) -> list[str]:
+    """The current month and every period some region records capacities for, in time order (with
+    ``open_only``: the current month first, then the periods not ended yet)."""
+    require(actor, Permission.PLACEMENT_READ)
+    with uow.acting(actor):
+        today = uow.now().date()
+        current = current_period(today)
+        codes = set(uow.session.scalars(select(PlacementCapacity.period).distinct()))
+        codes.add(current.code)
+        periods = sorted(Period.parse(c) for c in codes)
+        if open_only:
+            later = [p for p in periods if p.end > today and p.code != current.code]
+            return [current.code, *(p.code for p in later)]
+        return [p.code for p in periods]
+
+
 def _run_read(run: PlacementRun, pending: int = 0) -> RunRead:
     return RunRead(
         id=run.id,
         created_at=run.created_at,
         created_by=run.created_by,
+        period=run.period,
+        status=run.status,
+        stage=run.stage,
+        progress=run.progress,
+        error=run.error,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
         households=run.households,
+        not_eligible=run.not_eligible,
         placed_households=run.placed_households,
         placed_persons=run.placed_persons,
         expected_outcome=run.expected_outcome,
@@ -180,6 +235,7 @@ def _proposal_read(p: PlacementProposal, household: Household) -> ProposalRead:
         next_best_outcome=p.next_best_outcome,
         reason_code=p.reason_code,
         reason=p.reason,
+        detail=dict(p.detail or {}),
         status=p.status,
         decided_region=p.decided_region_code,
         decided_by=p.decided_by,

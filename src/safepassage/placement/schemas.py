@@ -9,9 +9,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from safepassage.placement.engine import Education, TieMode
-from safepassage.placement.models import ProposalStatus
+from safepassage.placement.models import ProposalStatus, RunStatus
 
 _CODE = r"^[A-Za-z0-9_.-]+$"
+_PERIOD = r"^\d{4}-(\d{2}|[Qq][1-4])$"
+PERIOD_HELP = "A month (2026-11) or a quarter (2026-Q4); default: the current month."
 
 
 class Strict(BaseModel):
@@ -32,6 +34,7 @@ class RegionCapacities(Strict):
 
 class RegionCreate(RegionCapacities):
     code: str = Field(min_length=1, max_length=40, pattern=_CODE)
+    period: str | None = Field(default=None, pattern=_PERIOD, description=PERIOD_HELP)
     name: str = Field(default="", max_length=200)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
@@ -40,8 +43,9 @@ class RegionCreate(RegionCapacities):
 
 
 class RegionUpdate(Strict):
-    """Only the fields given change."""
+    """Only the fields given change; capacities are those of ``period``."""
 
+    period: str | None = Field(default=None, pattern=_PERIOD, description=PERIOD_HELP)
     name: str | None = Field(default=None, max_length=200)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
@@ -57,6 +61,20 @@ class RegionUpdate(Strict):
     unemployment_rate: float | None = Field(default=None, ge=0.0, le=1.0)
     communities: list[str] | None = None
     active: bool | None = None
+
+
+class CapacityUpdate(Strict):
+    """A region's capacities for one period: the fields given replace, the others stay (0 when new)."""
+
+    quota_persons: int | None = Field(default=None, ge=0)
+    housing_small: int | None = Field(default=None, ge=0)
+    housing_large: int | None = Field(default=None, ge=0)
+    school_places: int | None = Field(default=None, ge=0)
+    kindergarten_places: int | None = Field(default=None, ge=0)
+    dialysis: int | None = Field(default=None, ge=0)
+    oncology: int | None = Field(default=None, ge=0)
+    disability: int | None = Field(default=None, ge=0)
+    language_course: int | None = Field(default=None, ge=0)
 
 
 class ResourceUse(BaseModel):
@@ -76,7 +94,10 @@ class RegionRead(BaseModel):
     unemployment_rate: float
     communities: list[str]
     active: bool
-    placed_households: int
+    period: str  # the period asked for
+    capacity_period: str | None  # the recorded period that holds it (itself, or its quarter); None: none
+    periods: list[str]  # every period this region has capacities for
+    placed_households: int  # in the capacity period
     resources: list[ResourceUse]
 
     @property
@@ -111,6 +132,7 @@ class RunCreate(Strict):
     """What the organisation chooses for this run (``docs/placement.md`` explains each)."""
 
     site_id: uuid.UUID | None = Field(default=None, description="Only households of this site.")
+    period: str | None = Field(default=None, pattern=_PERIOD, description=PERIOD_HELP)
     ties: TieMode = TieMode.HARD
     tie_weight: float = Field(default=0.5, ge=0.0)
     preference_weight: float = Field(default=0.1, ge=0.0)
@@ -124,7 +146,15 @@ class RunRead(BaseModel):
     id: uuid.UUID
     created_at: dt.datetime
     created_by: str
-    households: int
+    period: str
+    status: RunStatus
+    stage: str
+    progress: float  # 0 to 1
+    error: str | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    households: int  # households the engine placed or explained
+    not_eligible: int  # households listed without a proposal (consent)
     placed_households: int
     placed_persons: int
     expected_outcome: float
@@ -151,6 +181,7 @@ class ProposalRead(BaseModel):
     next_best_outcome: float | None
     reason_code: str
     reason: str
+    detail: dict[str, Any]
     status: ProposalStatus
     decided_region: str | None
     decided_by: str | None

@@ -1,4 +1,5 @@
-"""Placement use cases that keep its reference data: regions, household profiles, outcome history.
+"""Placement use cases that keep its reference data: regions and their capacities per period,
+household profiles, outcome history.
 
 Each checks the permission, changes state, writes its audit entry in the same transaction and commits
 once. Runs of the engine and the decisions on proposals are in ``placement.runs``.
@@ -15,8 +16,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from safepassage.placement.engine import Region, Resource, RowProblem, read_history, read_regions
-from safepassage.placement.models import PlacementHistory, PlacementProfile, PlacementRegion
-from safepassage.placement.schemas import ProfileUpdate, RegionCreate, RegionUpdate
+from safepassage.placement.models import (
+    CAPACITIES,
+    PlacementCapacity,
+    PlacementHistory,
+    PlacementProfile,
+    PlacementRegion,
+)
+from safepassage.placement.periods import Period, current_period
+from safepassage.placement.schemas import CapacityUpdate, ProfileUpdate, RegionCreate, RegionUpdate
 from safepassage.registry.models import Household
 from safepassage.security.policy import Actor, Permission, require, require_record
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid, NotFound
@@ -56,17 +64,20 @@ def create_region(uow: UnitOfWork, cmd: RegionCreate, *, actor: Actor) -> uuid.U
         if uow.session.scalar(select(PlacementRegion.id).where(PlacementRegion.code == cmd.code)):
             raise Conflict(f"a region with code {cmd.code} exists already")
         now = uow.now()
-        data = cmd.model_dump()
+        period = _period(cmd.period, uow)
+        data = cmd.model_dump(exclude={"period", *CAPACITIES})
         data["communities"] = _communities(cmd.communities)
         data["name"] = cmd.name or cmd.code
         region = PlacementRegion(**data, created_at=now, updated_at=now)
         uow.session.add(region)
         uow.session.flush()
+        capacity = _capacity_row(uow, region, period, actor)
+        capacity.set_values(cmd.model_dump(include=set(CAPACITIES)))
         uow.audit(
             "placement.region.created",
             entity="placement_region",
             entity_id=region.id,
-            details={"code": region.code, **region.capacities()},
+            details={"code": region.code, "period": period.code, **capacity.values()},
         )
         uow.commit()
         return region.id
@@ -77,7 +88,9 @@ def update_region(uow: UnitOfWork, code: str, cmd: RegionUpdate, *, actor: Actor
     require(actor, Permission.REGIONS_MANAGE)
     with uow.acting(actor):
         region = get_region_by_code_or_raise(uow, code)
-        changes = cmd.model_dump(exclude_unset=True)
+        changes = cmd.model_dump(exclude_unset=True, exclude={"period"})
+        capacities = {k: changes.pop(k) for k in CAPACITIES if k in changes and changes[k] is not None}
+        changes = {k: v for k, v in changes.items() if k not in CAPACITIES}
         if "communities" in changes and changes["communities"] is not None:
             changes["communities"] = _communities(changes["communities"])
         changed = {}
@@ -87,14 +100,88 @@ def update_region(uow: UnitOfWork, code: str, cmd: RegionUpdate, *, actor: Actor
             if getattr(region, name) != value:
                 changed[name] = value
                 setattr(region, name, value)
+        period = _period(cmd.period, uow)
+        if capacities:
+            capacity = _capacity_row(uow, region, period, actor)
+            changed.update(dict.fromkeys(capacity.set_values(capacities), True))
+            capacity.updated_at, capacity.updated_by = uow.now(), actor.username
         if changed:
             region.updated_at = uow.now()
             uow.audit(
                 "placement.region.updated",
                 entity="placement_region",
                 entity_id=region.id,
-                details={"code": region.code, "changed": sorted(changed)},
+                details={"code": region.code, "period": period.code, "changed": sorted(changed)},
             )
+        uow.commit()
+
+
+def _period(text: str | None, uow: UnitOfWork) -> Period:
+    if not text:
+        return current_period(uow.now().date())
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), problems=[FieldProblem("period", str(exc))]) from None
+
+
+def _overlapping(uow: UnitOfWork, region: PlacementRegion, period: Period) -> str | None:
+    """Another of the region's periods that overlaps ``period`` (the same period is no clash)."""
+    for row in uow.session.scalars(select(PlacementCapacity).where(PlacementCapacity.region_id == region.id)):
+        if row.period != period.code and row.span.overlaps(period):
+            return row.period
+    return None
+
+
+def _capacity_row(
+    uow: UnitOfWork, region: PlacementRegion, period: Period, actor: Actor
+) -> PlacementCapacity:
+    """The region's capacity row for ``period``, made (all zero) if it has none. A period that overlaps
+    another of the region's (a month inside a recorded quarter) is refused: a placement must count
+    against one capacity only."""
+    rows = list(
+        uow.session.scalars(select(PlacementCapacity).where(PlacementCapacity.region_id == region.id))
+    )
+    for row in rows:
+        if row.period == period.code:
+            return row
+        if row.span.overlaps(period):
+            reason = (
+                f"{region.code} has capacities for {row.period}, which overlaps {period.code}: "
+                f"change {row.period} instead"
+            )
+            raise Invalid(reason, problems=[FieldProblem("period", f"overlaps {row.period}")])
+    row = PlacementCapacity(
+        region_id=region.id,
+        period=period.code,
+        period_start=period.start,
+        period_end=period.end,
+        updated_at=uow.now(),
+        updated_by=actor.username,
+        **dict.fromkeys(CAPACITIES, 0),
+    )
+    uow.session.add(row)
+    return row
+
+
+def set_capacities(
+    uow: UnitOfWork, code: str, period: str | None, cmd: CapacityUpdate, *, actor: Actor
+) -> None:
+    """Record what a region can take in a period (the fields given). Below what is placed already is
+    allowed: the utilisation then shows the period over 100 %; nothing placed is undone."""
+    require(actor, Permission.REGIONS_MANAGE)
+    with uow.acting(actor):
+        region = get_region_by_code_or_raise(uow, code)
+        span = _period(period, uow)
+        capacity = _capacity_row(uow, region, span, actor)
+        changed = capacity.set_values(cmd.model_dump(exclude_none=True))
+        capacity.updated_at, capacity.updated_by = uow.now(), actor.username
+        uow.audit(
+            "placement.capacity.set",
+            entity="placement_region",
+            entity_id=region.id,
+            details={"code": region.code, "period": span.code, "changed": changed},
+        )
         uow.commit()
 
 
@@ -111,10 +198,21 @@ def _float(text: str | None, name: str, low: float, high: float) -> float | None
     return value
 
 
-def import_regions(uow: UnitOfWork, text: str, *, actor: Actor, name: str = "regions.csv") -> ImportResult:
-    """Regions in the engine's R.csv format, with optional ``name``, ``latitude``, ``longitude``
-    columns: a known code is updated, a new one created; a bad row is reported and skipped."""
+def import_regions(
+    uow: UnitOfWork,
+    text: str,
+    *,
+    actor: Actor,
+    name: str = "regions.csv",
+    period: str | None = None,
+) -> ImportResult:
+    """Regions in the engine's R.csv format, with optional ``name``, ``latitude``, ``longitude`` and
+    ``period`` columns: a known code is updated, a new one created, and the row's capacities are
+    recorded for its period (the column, else ``period``, else the current month); a bad row is
+    reported and skipped."""
     require(actor, Permission.REGIONS_MANAGE)
+    with uow.acting(actor):
+        default = _period(period, uow)
     text = text.lstrip("\ufeff")
     parsed = read_regions(io.StringIO(text), name)
     result = ImportResult(problems=list(parsed.problems))
@@ -130,14 +228,20 @@ def import_regions(uow: UnitOfWork, text: str, *, actor: Actor, name: str = "reg
             try:
                 lat = _float(row.get("latitude"), "latitude", -90, 90)
                 lon = _float(row.get("longitude"), "longitude", -180, 180)
+                span = _row_period(row.get("period"), default)
             except ValueError as exc:
                 field_name, _, reason = str(exc).partition(": ")
                 result.problems.append(RowProblem(name, number, field_name, reason))
                 continue
             values = _region_values(record)
+            capacities = {k: int(values.pop(k)) for k in CAPACITIES}  # type: ignore[call-overload]
             region = uow.session.scalar(
                 select(PlacementRegion).where(PlacementRegion.code == record.region_id)
             )
+            clash = _overlapping(uow, region, span) if region is not None else None
+            if clash is not None:
+                result.problems.append(RowProblem(name, number, "period", f"overlaps {clash}"))
+                continue
             label = (row.get("name") or "").strip()[:200]
             if region is None:
                 region = PlacementRegion(
@@ -160,6 +264,10 @@ def import_regions(uow: UnitOfWork, text: str, *, actor: Actor, name: str = "reg
                 region.active = True
                 region.updated_at = now
                 result.updated += 1
+            uow.session.flush()
+            capacity = _capacity_row(uow, region, span, actor)
+            capacity.set_values(capacities)
+            capacity.updated_at, capacity.updated_by = now, actor.username
             result.accepted += 1
         uow.audit(
             "placement.regions.imported",
@@ -174,6 +282,16 @@ def import_regions(uow: UnitOfWork, text: str, *, actor: Actor, name: str = "reg
         uow.commit()
     result.problems.sort(key=lambda p: p.row)
     return result
+
+
+def _row_period(text: str | None, default: Period) -> Period:
+    raw = (text or "").strip()
+    if not raw:
+        return default
+    try:
+        return Period.parse(raw)
+    except ValueError as exc:
+        raise ValueError(f"period: {exc}") from None
 
 
 def _region_values(record: Region) -> dict[str, object]:
@@ -244,7 +362,7 @@ def import_history(
     a household id imported before is skipped, so the same file imported twice counts once."""
     require(actor, Permission.PLACEMENT_PLAN)
     with uow.acting(actor):
-        regions = [r.to_engine() for r in uow.session.scalars(select(PlacementRegion))]
+        regions = [r.to_engine(None) for r in uow.session.scalars(select(PlacementRegion))]
         if not regions:
             raise Conflict("there are no regions yet: import the regions first")
         parsed = read_history(io.StringIO(text.lstrip("\ufeff")), regions, name)

@@ -1,7 +1,10 @@
-"""The placement officer's pages: proposal review (run the engine; accept, reject or override each
-proposal with a reason), per-region utilisation, and a map drawn on the server as inline SVG (no
-tiles, no CDN: the CSP allows neither). Thin: the rules live in ``safepassage.placement``; a refused
-decision comes back as a message naming the reason."""
+"""The placement officer's pages: proposal review (queue a run of the engine, watch it run; accept,
+reject or override each proposal with a reason), per-region utilisation and capacities per period,
+and a map drawn on the server as inline SVG (no tiles, no CDN: the CSP allows neither). Thin: the
+rules live in ``safepassage.placement``; a refused decision comes back as a message naming the reason.
+
+Every explanation is said in the page's language from the proposal's codes (reason, region,
+resource); the engine's own English sentence is shown on English pages only."""
 
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from pydantic import ValidationError
 
 from safepassage.placement import decisions, queries, runs, services
 from safepassage.placement.engine import Education, ReasonCode, TieMode
-from safepassage.placement.models import ProposalStatus
-from safepassage.placement.schemas import ProfileUpdate, RegionRead, RunCreate
+from safepassage.placement.models import CAPACITIES, Eligibility, ProposalStatus, RunStatus
+from safepassage.placement.schemas import CapacityUpdate, ProfileUpdate, ProposalRead, RegionRead, RunCreate
 from safepassage.security.policy import Actor, Permission
 from safepassage.shared.errors import DomainError, Invalid
 from safepassage.shared.ids import parse_id
@@ -30,6 +33,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False, dependencies=
 Reader = Annotated[Actor, Depends(Page(Permission.PLACEMENT_READ))]
 Planner = Annotated[Actor, Depends(Page(Permission.PLACEMENT_PLAN))]
 Decider = Annotated[Actor, Depends(Page(Permission.PLACEMENT_DECIDE))]
+RegionManager = Annotated[Actor, Depends(Page(Permission.REGIONS_MANAGE))]
+REFRESH_SECONDS = 3
 
 RESOURCES: dict[str, str] = {
     "quota_persons": N_("Quota (persons)"),
@@ -52,6 +57,46 @@ REASONS: dict[str, str] = {
     ReasonCode.UNPLACED_TIE: N_("unplaced: the tie region cannot take the household"),
     ReasonCode.UNPLACED_CAPACITY: N_("unplaced: no eligible region has room"),
     ReasonCode.UNPLACED_SOLVER: N_("unplaced: the optimiser stopped early"),
+    Eligibility.NO_CONSENT: N_("not eligible: consent to resettlement missing"),
+    Eligibility.CONSENT_WITHDRAWN: N_("not eligible: consent to resettlement withdrawn"),
+}
+#: One sentence per reason (and kind of shortage), said from the proposal's codes.
+WHY: dict[str, str] = {
+    "best": N_("Nothing better was possible; the next best is %(region)s."),
+    "best_alone": N_("Nothing better was possible."),
+    "need": N_("%(region)s would do better but offers no %(resource)s, which the household needs."),
+    "tie": N_("A hard family tie keeps the household in %(region)s."),
+    "short": N_("%(region)s would do better but has only %(left)s %(resource)s for this period."),
+    "taken": N_("%(region)s would do better but its %(resource)s are taken by other households."),
+    "priced": N_("%(region)s would do better but its %(resource)s are worth more to other households."),
+    "priced_any": N_(
+        "%(region)s would do better but its remaining capacity gains more for other households."
+    ),
+    "unplaced_need": N_("No region offers %(resource)s."),
+    "unplaced_tie": N_("The tie region %(region)s cannot take the household (%(resource)s)."),
+    "unplaced_capacity": N_("No eligible region has %(resource)s left for this household."),
+    "unplaced_capacity_any": N_("No eligible region has room left for this household."),
+    "unplaced_solver": N_("Capacity is left, but the optimiser stopped early: run again."),
+    "no_consent": N_(
+        "%(members)s member(s) have not consented to resettlement: record their consent, then run again."
+    ),
+    "consent_withdrawn": N_(
+        "%(members)s member(s) withdrew or lack consent to resettlement: no proposal is made."
+    ),
+}
+RUN_STATUSES: dict[str, str] = {
+    RunStatus.QUEUED: N_("queued"),
+    RunStatus.RUNNING: N_("running"),
+    RunStatus.DONE: N_("done"),
+    RunStatus.FAILED: N_("failed"),
+}
+STAGES: dict[str, str] = {
+    "queued": N_("waiting for the worker"),
+    "reading": N_("reading households and capacities"),
+    "training": N_("training the outcome model"),
+    "solving": N_("optimising"),
+    "storing": N_("storing the proposals"),
+    "done": N_("finished"),
 }
 EDUCATION: dict[str, str] = {
     Education.NONE: N_("no formal education"),
@@ -67,6 +112,7 @@ STATUSES: dict[str, str] = {
     ProposalStatus.REJECTED: N_("rejected"),
     ProposalStatus.SUPERSEDED: N_("superseded by a later run"),
     ProposalStatus.WITHDRAWN: N_("withdrawn"),
+    ProposalStatus.NOT_ELIGIBLE: N_("not eligible"),
 }
 
 
@@ -75,7 +121,37 @@ def _labels(gettext: Gettext) -> dict[str, dict[str, str]]:
         "resource": {k: gettext(v) for k, v in RESOURCES.items()},
         "reason": {k: gettext(v) for k, v in REASONS.items()},
         "status": {k: gettext(v) for k, v in STATUSES.items()},
+        "run_status": {k: gettext(v) for k, v in RUN_STATUSES.items()},
+        "stage": {k: gettext(v) for k, v in STAGES.items()},
     }
+
+
+def explain(p: ProposalRead, gettext: Gettext, names: dict[str, str]) -> str:
+    """Why this proposal, in the page's language, from its codes (never the engine's English)."""
+    detail = p.detail or {}
+    code = p.reason_code
+    region_code = detail.get("region") or (p.next_best_region if code != "tie" else p.region)
+    region = f"{region_code} · {names[region_code]}" if region_code in names else (region_code or "—")
+    resource_code = detail.get("resource")
+    resource = gettext(RESOURCES[resource_code]) if resource_code in RESOURCES else None
+    key = code
+    if code == ReasonCode.BEST:
+        key = "best" if region_code else "best_alone"
+    elif code in (ReasonCode.CAPACITY, ReasonCode.QUOTA):
+        kind = str(detail.get("kind") or "priced")
+        key = "priced_any" if resource is None else kind
+    elif code == ReasonCode.UNPLACED_CAPACITY and resource is None:
+        key = "unplaced_capacity_any"
+    template = WHY.get(key)
+    if template is None:
+        return gettext(REASONS[code]) if code in REASONS else ""
+    values = {
+        "region": region,
+        "resource": resource or gettext(N_("a needed service")),
+        "left": detail.get("left", 0),
+        "members": detail.get("members", 0),
+    }
+    return gettext(template) % values
 
 
 @router.get("/placement")
@@ -94,10 +170,17 @@ def review(request: Request, actor: Reader) -> Response:
         else []
     )
     regions = queries.list_regions(container.uow(), actor=actor, include_closed=False)
-    return render(
+    gettext = gettext_for(request)
+    names = {r.code: r.name for r in regions}
+    response = render(
         request,
         "placement.html",
         run=run,
+        working=run is not None and run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
+        refresh=REFRESH_SECONDS,
+        why={p.id: explain(p, gettext, names) for p in proposals},
+        names=names,
+        periods=queries.known_periods(container.uow(), actor=actor, open_only=True),
         runs=queries.list_runs(container.uow(), actor=actor, limit=10),
         proposals=proposals,
         shown=status.value if status else "",
@@ -108,6 +191,9 @@ def review(request: Request, actor: Reader) -> Response:
         labels=_labels(gettext_for(request)),
         unplaced=queries.unplaced_households(container.uow(), actor=actor, limit=50),
     )
+    if run is not None and run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        response.headers["Refresh"] = str(REFRESH_SECONDS)  # until it is done or failed
+    return response
 
 
 @router.post("/placement/run")
@@ -116,15 +202,24 @@ def run_engine(request: Request, data: FormDep, actor: Planner) -> Response:
     try:
         cmd = RunCreate(
             site_id=parse_id(str(data.get("site_id") or "")),
+            period=str(data.get("period") or "").strip() or None,
             ties=TieMode(str(data.get("ties") or TieMode.HARD.value)),
             min_fill=_fraction(data.get("min_fill")),
-            time_limit=30.0,
+            time_limit=60.0,
         )
-        run_id = runs.run_placement(container.uow(), cmd, actor=actor)
+        run_id = runs.start_run(container.uow, cmd, actor=actor)
+    except ValidationError:
+        flash(request, gettext_for(request)(N_("Not a valid value.")))
+        return redirect("/placement")
     except (DomainError, ValueError) as exc:
         flash(request, exc.message if isinstance(exc, DomainError) else str(exc))
         return redirect("/placement")
-    flash(request, gettext_for(request)(N_("Proposals ready. Nothing is applied until you decide.")))
+    flash(
+        request,
+        gettext_for(request)(
+            N_("The run is queued; this page follows it. Nothing is applied until you decide.")
+        ),
+    )
     return redirect(f"/placement?run={run_id}")
 
 
@@ -223,15 +318,45 @@ def save_profile(request: Request, household_id: uuid.UUID, data: FormDep, actor
 
 @router.get("/placement/regions")
 def utilisation(request: Request, actor: Reader) -> Response:
+    """Utilisation per region and resource for one period (a month or a quarter; default: now)."""
     container = get_container(request)
-    regions = queries.list_regions(container.uow(), actor=actor)
+    wanted = request.query_params.get("period", "").strip() or None
+    try:
+        regions = queries.list_regions(container.uow(), actor=actor, period=wanted)
+    except Invalid as exc:
+        flash(request, exc.message)
+        return redirect("/placement/regions")
     return render(
         request,
         "placement_regions.html",
         regions=regions,
+        period=regions[0].period if regions else (wanted or ""),
+        periods=queries.known_periods(container.uow(), actor=actor),
+        capacities=CAPACITIES,
         history=queries.history_summary(container.uow(), actor=actor),
         labels=_labels(gettext_for(request)),
     )
+
+
+@router.post("/placement/regions/{region}/capacities")
+def save_capacities(request: Request, region: str, data: FormDep, actor: RegionManager) -> Response:
+    """A region's capacities for one period, from the regions page."""
+    period = str(data.get("period") or "").strip()
+    gettext = gettext_for(request)
+    back = f"/placement/regions?period={period}" if period else "/placement/regions"
+    try:
+        values = {name: str(data.get(name) or "").strip() for name in CAPACITIES}
+        cmd = CapacityUpdate.model_validate({k: v for k, v in values.items() if v})
+        services.set_capacities(get_container(request).uow(), region, period or None, cmd, actor=actor)
+    except ValidationError as exc:
+        fields = ", ".join(gettext(RESOURCES[str(e["loc"][0])]) for e in exc.errors() if e["loc"])
+        flash(request, gettext(N_("Not a whole number of 0 or more: %(fields)s")) % {"fields": fields})
+        return redirect(back)
+    except DomainError as exc:
+        flash(request, gettext(N_("Refused: %(reason)s")) % {"reason": exc.message})
+        return redirect(back)
+    flash(request, gettext(N_("Capacities recorded.")))
+    return redirect(back)
 
 
 # --- the map ------------------------------------------------------------------------------------------
