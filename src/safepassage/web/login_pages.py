@@ -10,10 +10,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.datastructures import FormData
 
 from safepassage import sessions
 from safepassage.security import services as security
 from safepassage.security.accounts import SecondFactor
+from safepassage.security.policy import Actor
 from safepassage.security.totp import begin_enrolment, verify
 from safepassage.shared.errors import DomainError
 from safepassage.web.render import PageRoute, error_page, redirect, render
@@ -75,6 +77,23 @@ def _pending(request: Request, step: SecondFactor) -> sessions.Pending | None:
     return found if found is not None and found.step is step else None
 
 
+def _verify_code(
+    request: Request, pending: sessions.Pending, form: FormData, *, confirm: bool
+) -> Actor | None:
+    """The code the form gives for the pending sign-in (``confirm``: the first one, which completes an
+    enrolment), checked with the account's and the address's limits."""
+    container = get_container(request)
+    return verify(
+        container.uow(),
+        pending.user_id,
+        str(form.get("code") or ""),
+        key=sessions.totp_key(container),
+        address=client_address(request),
+        limits=sessions.login_limits(container),
+        confirm=confirm,
+    )
+
+
 @router.get("/login/code")
 def code_form(request: Request, _: Anyone) -> Response:
     target = safe_next(request.query_params.get("next"))
@@ -89,15 +108,7 @@ def code(request: Request, form: FormDep, _: Anyone) -> Response:
     pending = _pending(request, SecondFactor.VERIFY)
     if pending is None:
         return redirect("/login")
-    container = get_container(request)
-    actor = verify(
-        container.uow(),
-        pending.user_id,
-        str(form.get("code") or ""),
-        key=sessions.totp_key(container),
-        address=client_address(request),
-        limits=sessions.login_limits(container),
-    )
+    actor = _verify_code(request, pending, form, confirm=False)
     if actor is None:
         return render(request, "login_code.html", status=401, here="/login", next=target, failed=True)
     start_session(request, actor)
@@ -136,16 +147,7 @@ def enrol(request: Request, form: FormDep, _: Anyone) -> Response:
     pending = _pending(request, SecondFactor.ENROL)
     if pending is None:
         return redirect("/login")
-    container = get_container(request)
-    actor = verify(
-        container.uow(),
-        pending.user_id,
-        str(form.get("code") or ""),
-        key=sessions.totp_key(container),
-        address=client_address(request),
-        limits=sessions.login_limits(container),
-        confirm=True,
-    )
+    actor = _verify_code(request, pending, form, confirm=True)
     if actor is None:
         return _enrol_page(request, pending, target, failed=True)
     start_session(request, actor)
