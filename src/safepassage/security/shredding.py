@@ -58,16 +58,22 @@ def request_shred(uow: UnitOfWork, site_id: uuid.UUID, *, reason: str, actor: Ac
         return request.id
 
 
+def _pending_request(uow: UnitOfWork, request_id: uuid.UUID, actor: Actor) -> ShredRequest:
+    """The request, of one of the actor's sites, still waiting for a decision."""
+    request = uow.session.get(ShredRequest, request_id)
+    if request is None:
+        raise NotFound(f"shred request {request_id} does not exist")
+    require_site(actor, request.site_id)
+    if request.state != ShredState.PENDING:
+        raise Conflict(f"this shred request is {request.state.value}")
+    return request
+
+
 def approve_shred(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) -> ShredReport:
     """The second supervisor's approval: the site's keys are destroyed now."""
     require(actor, Permission.SHRED)
     with uow.acting(actor):
-        request = uow.session.get(ShredRequest, request_id)
-        if request is None:
-            raise NotFound(f"shred request {request_id} does not exist")
-        require_site(actor, request.site_id)
-        if request.state != ShredState.PENDING:
-            raise Conflict(f"this shred request is {request.state.value}")
+        request = _pending_request(uow, request_id, actor)
         if uow.now() >= request.expires_at:
             raise Conflict("this shred request has lapsed: ask again")
         if request.requested_by == actor.username:
@@ -89,12 +95,7 @@ def approve_shred(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) -> Sh
 def reject_shred(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) -> None:
     require(actor, Permission.SHRED)
     with uow.acting(actor):
-        request = uow.session.get(ShredRequest, request_id)
-        if request is None:
-            raise NotFound(f"shred request {request_id} does not exist")
-        require_site(actor, request.site_id)
-        if request.state != ShredState.PENDING:
-            raise Conflict(f"this shred request is {request.state.value}")
+        request = _pending_request(uow, request_id, actor)
         request.state = ShredState.REJECTED
         request.decided_by = actor.username
         request.decided_at = uow.now()
