@@ -13,6 +13,10 @@ The change history keeps its rows (who changed what, when) but every old and new
 person's records is replaced by ``«erased»``, including the records this erasure writes. The audit
 trail is not touched: its entries never held personal values (field names, ids and counts only),
 so its hash chain stays valid; the erasure itself is appended to it (``person.erase``).
+
+Movement records go the same way (``movements.erasure``): frozen manifests keep the person's row for
+their counts and accountability but lose names, date of birth, nationality and document; plan
+summaries lose the reasons that held the person back; passes lose the person's language.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sqlalchemy import case, delete, func, or_, select, update
 
 from safepassage.history import ChangeRecord
 from safepassage.idempotency import IdempotencyRecord
+from safepassage.movements.erasure import erase_from_movements
 from safepassage.registry.models import Person
 from safepassage.registry.services.lookups import get_person_or_raise
 from safepassage.security.policy import Actor, Permission, require
@@ -64,6 +69,7 @@ def erase_person(uow: UnitOfWork, person_id: uuid.UUID, *, actor: Actor, reason:
         ids = [p.id for p in (person, *merged)]
         scrubbed = _scrub_history(uow, ids)
         cached = _forget_answers(uow, ids)
+        movements = erase_from_movements(uow, ids)
         uow.audit(
             "person.erase",
             entity="person",
@@ -74,6 +80,8 @@ def erase_person(uow: UnitOfWork, person_id: uuid.UUID, *, actor: Actor, reason:
                 "merged_records": len(merged),
                 "values_removed": removed,
                 "change_values_scrubbed": scrubbed,
+                "manifest_entries_scrubbed": movements.manifest_entries,
+                "plan_reasons_scrubbed": movements.plan_reasons,
             },
         )
         uow.commit()
