@@ -57,3 +57,18 @@ def test_the_workflow_from_the_command_line(cli, container, site_id, tmp_path):
     table = cli("placement", "utilisation", "--region", "SOUTH")
     assert "dialysis" in table.output and "50%" in table.output  # one of two dialysis places used
     assert cli("placement", "regions").exit_code == 0
+
+
+def test_capacities_per_period_from_the_command_line(cli, container, tmp_path):
+    regions = tmp_path / "R.csv"
+    regions.write_text(regions_csv())
+    assert cli("placement", "regions-import", str(regions), "--period", "2099-Q1").exit_code == 0
+    result = cli("placement", "capacity", "NORTH", "--period", "2099-02", "--quota-persons", "5")
+    assert result.exit_code == 2 and "overlaps 2099-02" in result.output  # inside the recorded quarter
+    result = cli("placement", "capacity", "NORTH", "--period", "2099-Q2", "--quota-persons", "7")
+    assert result.exit_code == 0 and "NORTH 2099-Q2: quota_persons 7 (used 0)" in result.output
+    table = cli("placement", "utilisation", "--region", "NORTH", "--period", "2099-05")
+    assert table.exit_code == 0 and "2099-Q2" in table.output and "7" in table.output
+    assert "2099-Q1" in cli("placement", "regions", "--period", "2099-03").output
+    bad = cli("placement", "regions", "--period", "someday")
+    assert bad.exit_code != 0 and "not a period" in bad.output
