@@ -26,6 +26,7 @@ from safepassage.linking.engine import (
     read_records_csv,
     read_requests_csv,
 )
+from safepassage.linking.ranking import trace_ranked
 
 console = Console()
 err = Console(stderr=True)
@@ -150,9 +151,12 @@ def trace_command(
         requests, problems = read_requests_csv(requests_csv)
     except InputFileError as exc:
         raise _fail(str(exc)) from None
+    by_id = {r.record_id.strip(): r for r in registry.records}
     with err.status(f"tracing {len(requests):,} requests in {len(registry.records):,} records"):
         index = LinkIndex(registry.records, trained)
-        found = index.trace(requests, top=top)
+        found = trace_ranked(
+            [index], requests, top=top, records_of=lambda ids: {i: by_id[i] for i in ids if i in by_id}
+        )
     out.mkdir(parents=True, exist_ok=True)
     rows = (
         (request.request_id, rank, c.record_id, c.score, c.explanation)

@@ -27,6 +27,7 @@ from safepassage.linking.models import (
     TracingRequest,
     TracingStatus,
 )
+from safepassage.linking.ranking import trace_ranked
 from safepassage.linking.records import person_record, persons_by_id
 from safepassage.linking.schemas import (
     NotificationRead,
@@ -62,14 +63,10 @@ def _search(uow: UnitOfWork, requests: list[TracingRequest]) -> dict[uuid.UUID, 
     if not requests:
         return {}
     wanted = [_engine_request(r) for r in requests]
-    found: dict[uuid.UUID, dict[str, Candidate]] = {r.id: {} for r in requests}
-    for index in CHECKER.indexes(uow):
-        for key, candidates in index.trace(wanted, top=TOP).items():
-            bucket = found[uuid.UUID(key)]
-            for c in candidates:
-                if c.record_id not in bucket or bucket[c.record_id].score < c.score:
-                    bucket[c.record_id] = c
-    return {k: sorted(v.values(), key=lambda c: -c.score)[:TOP] for k, v in found.items()}
+    # Every record is its own candidate here (no records_of): a new record of a person already
+    # proposed (registered again, perhaps at another site) is news for the caseworker, not noise.
+    found = trace_ranked(CHECKER.indexes(uow), wanted, top=TOP)
+    return {r.id: found.get(str(r.id), []) for r in requests}
 
 
 def _store(uow: UnitOfWork, request: TracingRequest, candidates: list[Candidate]) -> int:
