@@ -67,7 +67,6 @@ def movements_home(request: Request, actor: Reader) -> Response:
         plans=queries.list_plans(container.uow(), actor=actor),
         sites=site_choices(sites),
         my_sites=site_choices([s for s in sites if actor.covers(s.id)]),
-        kinds=[(k.value, k.value) for k in LegKind],
         may_manage=actor.can(Permission.MOVEMENTS_MANAGE),
         may_plan=actor.can(Permission.MOVEMENTS_PLAN),
     )
@@ -242,7 +241,6 @@ def checkpoint(
             for leg in site_legs
         ],
         leg=leg_id,
-        kinds=[(c.value, c.value.replace("_", " ")) for c in Checkpoint],
         kind=kind or Checkpoint.ASSEMBLY_CHECK_IN.value,
     )
 

@@ -50,7 +50,6 @@ def oversight(request: Request, actor: Overseer) -> Response:
         shreds=shreds,
         shred_pending=ShredState.PENDING,
         approved=ExportState.APPROVED,
-        record_kinds=[(k.value, k.value) for k in GrantedRecord],
     )
 
 
