@@ -103,6 +103,9 @@ def test_the_page_follows_a_queued_run_until_it_is_done(officer_client, containe
     run = queries.get_run(container.uow(), run_id, actor=officer)
     assert (run.status, run.stage, run.progress) == (RunStatus.DONE, "done", 1.0)
     assert run.started_at is not None and run.finished_at is not None and run.started_at <= run.finished_at
+    again = runs.execute_run(container.uow(), run_id, actor=officer)  # a run is executed once
+    assert again is not None and "done already" in again.message
+    assert queries.get_run(container.uow(), run_id, actor=officer).status is RunStatus.DONE
 
 
 def runs_refresh() -> int:

@@ -361,14 +361,9 @@ def _read_inputs(uow: UnitOfWork, actor: Actor, run: PlacementRun, cmd: RunCreat
     return _Inputs(period, engine_regions, left, history, eligible, ineligible, without)
 
 
-def _execute(uow: UnitOfWork, run_id: uuid.UUID, *, actor: Actor, solver: Solver | None) -> None:
-    with uow.acting(actor):
-        run = uow.session.get(PlacementRun, run_id)
-        if run is None:
-            raise NotFound("run not found")
-        if run.status is not RunStatus.QUEUED:
-            raise Conflict(f"this run is {run.status.value} already")
-        cmd = RunCreate.model_validate(run.params)
+def _execute(
+    uow: UnitOfWork, run_id: uuid.UUID, cmd: RunCreate, *, actor: Actor, solver: Solver | None
+) -> None:
     policy = _policy(cmd)
     _progress(uow, actor, run_id, "reading", 0.05)
     with uow.acting(actor):
@@ -605,7 +600,14 @@ def execute_run(
     """Execute a queued run; never raises. A failure is recorded on the run with a message the
     officer can act on (an unexpected one with a reference to the server's log) and returned."""
     try:
-        _execute(uow, run_id, actor=actor, solver=solver)
+        with uow.acting(actor):
+            run = uow.session.get(PlacementRun, run_id)
+            if run is None:
+                return NotFound("run not found")
+            if run.status is not RunStatus.QUEUED:  # executed already: left as it is
+                return Conflict(f"this run is {run.status.value} already")
+            cmd = RunCreate.model_validate(run.params)
+        _execute(uow, run_id, cmd, actor=actor, solver=solver)
         return None
     except DomainError as exc:
         error: DomainError = exc
