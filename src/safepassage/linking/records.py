@@ -6,8 +6,12 @@ phones) and hands the engine plain records whose ``record_id`` is the person's i
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import tempfile
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -97,17 +101,18 @@ def active_records(uow: UnitOfWork, *, batch: int = 20_000) -> list[PersonRecord
     """``person_record`` of every person not merged into another, read with four plain statements
     (persons, primary names, documents, phones) instead of loading a million ORM objects: the
     duplicate check's index is built from it. The same records as ``person_record`` makes; call it
-    inside ``uow.acting(...)``."""
-    session = uow.session
+    inside ``uow.acting(...)``. On PostgreSQL the rows come as CSV through ``COPY (SELECT ...) TO
+    STDOUT`` (in the session's transaction, so its row-level security applies): no per-value type
+    conversion, about three times faster than fetching them at a million persons."""
     active = Person.merged_into_id.is_(None)
-    names: dict[uuid.UUID, dict[NamePart, list[tuple[int, str, str]]]] = {}
+    names: dict[str, dict[str, list[tuple[int, str, str]]]] = {}
     stmt = (
         select(PersonName.person_id, PersonName.part, PersonName.position, PersonName.id, PersonName.text)
         .join(Person, Person.id == PersonName.person_id)
         .where(PersonName.is_primary.is_(True), active)
     )
-    for pid, part, position, nid, text in session.execute(stmt.execution_options(yield_per=batch)):
-        names.setdefault(pid, {}).setdefault(part, []).append((position, str(nid), text))
+    for pid, part, position, nid, text in _rows(uow, stmt, batch):
+        names.setdefault(str(pid), {}).setdefault(str(part), []).append((int(position), str(nid), text or ""))
     documents = _first_by_id(uow, Document.person_id, Document.id, Document.number, active, batch)
     phones = _first_by_id(uow, Phone.person_id, Phone.id, Phone.e164, active, batch)
     columns = (
@@ -121,42 +126,71 @@ def active_records(uow: UnitOfWork, *, batch: int = 20_000) -> list[PersonRecord
         Person.nationalities,
     )
     out: list[PersonRecord] = []
-    stmt_persons = select(*columns).where(active).order_by(Person.id)
-    rows = session.execute(stmt_persons.execution_options(yield_per=batch))
-    for pid, sex, year, month, day, precision, place, nationalities in rows:
-        parts = names.pop(pid, {})
+    for pid, sex, year, month, day, precision, place, nationalities in _rows(
+        uow, select(*columns).where(active).order_by(Person.id), batch
+    ):
+        key = str(pid)
+        parts = names.pop(key, {})
 
-        def joined(part: NamePart, parts: dict[NamePart, list[tuple[int, str, str]]] = parts) -> str:
-            return " ".join(text for _, _, text in sorted(parts.get(part, ())))
+        def joined(part: NamePart, parts: dict[str, list[tuple[int, str, str]]] = parts) -> str:
+            return " ".join(text for _, _, text in sorted(parts.get(part.value, ())))
 
+        if isinstance(nationalities, str):  # JSON as text (PostgreSQL's CSV)
+            nationalities = json.loads(nationalities) if nationalities else []
         out.append(
             PersonRecord(
-                record_id=str(pid),
+                record_id=key,
                 source="registry",
                 given_name=joined(NamePart.GIVEN),
                 father_name=joined(NamePart.FATHER),
                 family_name=joined(NamePart.FAMILY),
-                sex=_SEX.get(sex, ""),
-                birth_date=_date_text(year, month, day, precision),
+                sex=_SEX.get(Sex(sex), "") if sex else "",
+                birth_date=_date_text(_int(year), _int(month), _int(day), DatePrecision(precision)),
                 birth_place=place or "",
                 nationality=";".join(nationalities or []),
-                document_number=documents.get(pid, ""),
-                phone=phones.get(pid, ""),
+                document_number=documents.get(key, ""),
+                phone=phones.get(key, ""),
             )
         )
     return out
 
 
+def _int(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
+def _rows(uow: UnitOfWork, stmt: Any, batch: int) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``stmt``: on PostgreSQL as text through COPY (NULL and empty both ``""``: the
+    callers treat them alike), elsewhere as the driver gives them, ``batch`` at a time."""
+    connection = uow.session.connection()
+    if connection.dialect.name != "postgresql":
+        for found in connection.execute(stmt.execution_options(yield_per=batch)):
+            yield tuple(found)
+        return
+    # literal values only (booleans, NULL tests): nothing from a user is in these statements
+    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    raw = connection.connection.driver_connection
+    assert raw is not None  # an open connection of the session
+    with tempfile.TemporaryFile("w+b") as spool:
+        with raw.cursor().copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            for chunk in copy:
+                spool.write(chunk)
+        spool.seek(0)
+        with io.TextIOWrapper(spool, encoding="utf-8", newline="") as text:
+            for row in csv.reader(text):
+                yield tuple(row)
+
+
 def _first_by_id(
     uow: UnitOfWork, owner: Any, row_id: Any, value: Any, active: Any, batch: int
-) -> dict[uuid.UUID, str]:
+) -> dict[str, str]:
     """Per person, ``value`` of the row with the smallest id as text (as ``person_record`` picks)."""
-    best: dict[uuid.UUID, tuple[str, str]] = {}
+    best: dict[str, tuple[str, str]] = {}
     stmt = select(owner, row_id, value).join(Person, Person.id == owner).where(active)
-    for pid, rid, text in uow.session.execute(stmt.execution_options(yield_per=batch)):
-        key = str(rid)
-        if pid not in best or key < best[pid][0]:
-            best[pid] = (key, text)
+    for pid, rid, text in _rows(uow, stmt, batch):
+        key, person = str(rid), str(pid)
+        if person not in best or key < best[person][0]:
+            best[person] = (key, text or "")
     return {pid: text for pid, (_, text) in best.items()}
 
 
