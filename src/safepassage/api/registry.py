@@ -41,7 +41,7 @@ def register_household(
     """Register a whole household in one request; ``possible_duplicates`` (linking) is added when
     a member may duplicate a registered person. Honours ``Idempotency-Key``."""
     # the household as written: no second transaction to read back what this one just wrote
-    read = queries.household_read(services.register_household_returning(uow, cmd, actor=actor))
+    read = services.register_household_returning(uow, cmd, actor=actor)
     found = possible_duplicates(uow, [m.id for m in read.members], actor=actor)
     return RegisteredHousehold(**read.model_dump(), possible_duplicates=found) if found else read
 

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from safepassage.db import dialect_of
 from safepassage.registry.importing.mapping import map_columns
 from safepassage.registry.importing.reader import RejectsFile, Table, cell_text, open_table
 from safepassage.registry.importing.rows import RowProblem, RowReader
-from safepassage.registry.importing.writer import BatchWriter, Prepared, RowFactory, dialect_of, settle_heads
+from safepassage.registry.importing.writer import BatchWriter, Prepared, RowFactory, settle_heads
 from safepassage.registry.models import ImportBatch
 from safepassage.registry.services import get_site_or_raise
 from safepassage.security.policy import Actor, Permission, require, require_site

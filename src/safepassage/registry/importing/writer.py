@@ -15,19 +15,17 @@ SQLite, ``COPY`` on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Date, Dialect, String, Table, insert, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Dialect, Table, select, update
 from sqlalchemy.exc import IntegrityError
 
-from safepassage.db import UTCDateTime
+from safepassage.db import Columns, insert_rows
 from safepassage.history import ChangeRecord
 from safepassage.registry.codes import EvacuationCategory, HouseholdStatus, Intention, Relationship
 from safepassage.registry.importing.rows import ImportRecord
@@ -87,50 +85,6 @@ def household_key(source: str, ref: str) -> str:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def dialect_of(name: str, driver: str) -> Dialect:
-    """A dialect object (no connection) for the bind processing of ``name+driver``."""
-    dialect: Dialect = make_url(f"{name}+{driver}://").get_dialect()()
-    return dialect
-
-
-class Columns:
-    """One table's columns in order, with each column type's bind processing for ``dialect``."""
-
-    def __init__(self, table: Table, dialect: Dialect) -> None:
-        self.table = table
-        self.names = [c.key for c in table.columns]
-        self.index = {name: i for i, name in enumerate(self.names)}
-        self.processors: list[Callable[[Any], Any] | None] = []
-        for column in table.columns:
-            process: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None and isinstance(column.type, String | Date | UTCDateTime):
-                process = functools.lru_cache(maxsize=4096)(process)  # codes, dates: they repeat
-            elif process is not None and isinstance(column.type, JSON):
-                process = _list_cache(process)  # ["SY"], ["ara"]
-            self.processors.append(process)
-        self.pairs = list(zip(self.names, self.processors, strict=True))
-
-    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        """The values in column order and in the database's form."""
-        out = []
-        for name, process in self.pairs:
-            value = values[name]
-            out.append(value if process is None or value is None else process(value))
-        return tuple(out)
-
-    def value(self, name: str, value: Any) -> Any:
-        process = self.processors[self.index[name]]
-        return value if process is None or value is None else process(value)
-
-
-def _list_cache(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    @functools.lru_cache(maxsize=4096)
-    def cached(value: tuple[Any, ...]) -> Any:
-        return process(list(value))
-
-    return lambda value: cached(tuple(value))
 
 
 @dataclass(slots=True)
@@ -271,33 +225,6 @@ class RowFactory:
 def change_value(batch_id: str, key: str | None) -> str:
     """``json.dumps({"import_batch": ..., "source_key": ...}, sort_keys=True)``, cheaper per row."""
     return f'{{"import_batch": "{batch_id}", "source_key": {json.dumps(key, ensure_ascii=False)}}}'
-
-
-def insert_rows(conn: Connection, columns: Columns, rows: list[tuple[Any, ...]]) -> None:
-    """Rows already in the database's form: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        _copy(conn, columns.table.name, columns.names, rows)
-        return
-    compiled = insert(columns.table).compile(dialect=conn.dialect, column_keys=columns.names)
-    if compiled.positional and list(compiled.positiontup or []) == columns.names:
-        conn.exec_driver_sql(compiled.string, rows)
-    else:  # a named paramstyle
-        conn.exec_driver_sql(compiled.string, [dict(zip(columns.names, r, strict=True)) for r in rows])
-
-
-def _copy(conn: Connection, table: str, names: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """PostgreSQL ``COPY ... FROM STDIN`` on the connection's own transaction."""
-    from psycopg import sql  # only on PostgreSQL
-
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
-    )
-    raw: Any = conn.connection.dbapi_connection
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 @dataclass

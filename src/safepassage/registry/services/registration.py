@@ -27,9 +27,10 @@ from safepassage.registry.models import (
 )
 from safepassage.registry.naming import SpelledName, name_parts, spelled_names, tokens_of
 from safepassage.registry.protection import seal_protection
-from safepassage.registry.services.lookups import get_household_or_raise, get_site_or_raise
+from safepassage.registry.services import household_rows
+from safepassage.registry.services.lookups import get_household_or_raise
 from safepassage.security.policy import Actor, Permission, require, require_site
-from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid
+from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from safepassage.shared.ids import new_id
 from safepassage.shared.reference import document_number_key, normalise_phone
 from safepassage.uow import UnitOfWork
@@ -155,18 +156,22 @@ def register_household(
     return household if isinstance(household, uuid.UUID) else household.id
 
 
-def register_household_returning(uow: UnitOfWork, cmd: schemas.HouseholdCreate, *, actor: Actor) -> Household:
-    """``register_household``, returning the household as written: committed and detached, with its
-    members and their names and needs loaded, for the caller to present without reading it back."""
+def register_household_returning(
+    uow: UnitOfWork, cmd: schemas.HouseholdCreate, *, actor: Actor
+) -> schemas.HouseholdRead:
+    """``register_household``, returning the household as written (what a read of it returns), for
+    the caller to present without reading it back."""
     household = _register_household(uow, cmd, actor=actor, source_key=None)
-    if not isinstance(household, Household):  # pragma: no cover - only a source key finds an existing one
+    if not isinstance(household, schemas.HouseholdRead):  # pragma: no cover - only a source key finds one
         raise Conflict("the household exists already")
     return household
 
 
 def _register_household(
     uow: UnitOfWork, cmd: schemas.HouseholdCreate, *, actor: Actor, source_key: str | None
-) -> Household | uuid.UUID:
+) -> schemas.HouseholdRead | uuid.UUID:
+    """The household's rows are built in memory and inserted without the ORM unit of work
+    (``household_rows``: same rules, same history and audit entries), in one transaction."""
     require(actor, Permission.REGISTRY_WRITE)
     for member in cmd.members:
         check_protection_permission(actor, member.protection)
@@ -175,35 +180,33 @@ def _register_household(
             existing = uow.session.scalar(select(Household.id).where(Household.source_key == source_key))
             if existing is not None:
                 return existing
-        site = get_site_or_raise(uow, cmd.site_id)
-        require_site(actor, site.id)
+        site_id = uow.session.scalar(select(Site.id).where(Site.id == cmd.site_id))
+        if site_id is None:
+            raise NotFound(f"site {cmd.site_id} does not exist")
+        require_site(actor, site_id)
         now = uow.now()
-        household = Household(
-            site_id=site.id,
+        ctx = household_rows.Context(
+            now=now,
+            actor=actor.username,
+            phone_region=uow.default_phone_region,
+            site_id=site_id,
+            category=cmd.category,
+            intention=cmd.intention,
+            stated_on=cmd.intention_date or now.date(),
+        )
+        rows = household_rows.household_rows(uow, cmd, ctx, source_key)
+        household_rows.write(uow, rows)
+        uow.commit()
+        return schemas.HouseholdRead(
+            id=rows.household_id,
+            site_id=site_id,
             status=HouseholdStatus.ACTIVE,
             merged_into_id=None,
-            source_key=source_key,
+            head_id=next(m.id for m in rows.members if m.relationship_to_head == Relationship.HEAD),
+            members=sorted(rows.members, key=lambda m: (m.relationship_to_head != Relationship.HEAD, m.id)),
             created_at=now,
             updated_at=now,
         )
-        uow.session.add(household)
-        stated_on = cmd.intention_date or now.date()
-        for i, member in enumerate(cmd.members):
-            person = _build_person(
-                uow,
-                member,
-                site=site,
-                category=cmd.category,
-                intention=cmd.intention,
-                intention_date=stated_on,
-                actor=actor,
-                prefix=f"members.{i}.",
-            )
-            household.members.append(person)
-            uow.session.add(person)
-        household.check_one_head()
-        uow.commit()
-        return household
 
 
 def add_person(
