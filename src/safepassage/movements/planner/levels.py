@@ -34,7 +34,8 @@ import numpy as np
 
 from safepassage.movements.planner.aggregate import Spec
 from safepassage.movements.planner.milp import Model, build, level_cost, tier_ceiling, top_up
-from safepassage.movements.planner.objective import KEPT
+from safepassage.movements.planner.objective import EMPTY, KEPT
+from safepassage.movements.planner.repair import Packing
 
 INF = math.inf
 # Above this many columns the full MILP (dense level rows, dual simplex) proved nothing in 30 s on the
@@ -50,6 +51,12 @@ class LevelReport:
     bound: float | None
     status: str
     solution: tuple[float, ...]
+
+
+def _limit(h: highspy.Highs, seconds: float) -> float:
+    """HiGHS measures ``time_limit`` against its run time summed over every ``run()`` of the
+    instance, so an instance used again needs its limit moved on by what it has run already."""
+    return float(h.getRunTime()) + max(seconds, 0.05)
 
 
 def _ensure_y(model: Model, x: np.ndarray) -> np.ndarray:
@@ -87,6 +94,8 @@ class _Levels:
         self.cost = np.zeros(self.model.n_cols)
         self.sense = highspy.ObjSense.kMaximize
         self.keep = level_cost(spec, self.model, KEPT) if (KEPT, "max") in spec.levels else None
+        self.packing = Packing(spec, self.model)
+        self.held_levels: list[tuple[np.ndarray, bool]] = []  # fixed levels after the tiers
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -96,7 +105,7 @@ class _Levels:
     ) -> np.ndarray | None:
         h = self.h
         h.changeColsBounds(self.model.n_cols, self.cols, lower, upper)
-        h.setOptionValue("time_limit", max(limit, 0.05))
+        h.setOptionValue("time_limit", _limit(h, limit))
         if start is not None:
             sol = highspy.HighsSolution()
             sol.col_value = list(start)
@@ -113,7 +122,8 @@ class _Levels:
         self, lower: np.ndarray, upper: np.ndarray, limit: float
     ) -> tuple[float | None, np.ndarray | None]:
         """The LP relaxation in a fresh HiGHS instance, by primal simplex: on these models the dual
-        simplex, and an instance that has solved MIPs, took 10 to 15 times longer."""
+        simplex, and an instance that has solved MIPs, took 10 to 15 times longer (and an LP-only
+        instance kept warm from level to level crawled: 47 iterations in 3 s after a level row)."""
         lp = highspy.Highs()  # type: ignore[no-untyped-call]
         lp.setOptionValue("output_flag", False)
         lp.setOptionValue("threads", 1)
@@ -149,33 +159,22 @@ class _Levels:
         diff = bound - value if sense == "max" else value - bound
         return diff <= max(self.gap * max(abs(bound), abs(value)), 1e-6)
 
-    def _restricted_dive(
-        self, cost: np.ndarray, x: np.ndarray, upper: np.ndarray, tier: int, stop: float
+    def _held_lp(
+        self, cost: np.ndarray, x: np.ndarray, upper: np.ndarray, tier: int, limit: float
     ) -> np.ndarray | None:
-        """Tiers before ``tier`` held where they are, the LP optimum of ``tier`` rounded down and
-        the groups it split re-solved exactly: a near-optimal solution in a few seconds."""
+        """The LP of ``tier`` with the earlier tiers held where they are in ``x``."""
         model = self.model
         lower, upper = model.col_lb.copy(), upper.copy()
         held = (model.col_tier > 0) & (model.col_tier < tier)
         lower[held] = x[held]
         upper[held] = x[held]
         lower[model.y_cols] = 1.0  # every leg may carry people; the empty-seats level decides later
-        plain, self.cost = self.cost, self._with_keep(cost)
+        plain, self.cost = self.cost, cost
         try:
-            _, lp_x = self._lp(lower, upper, 0.5 * (stop - time.monotonic()))
+            _, lp_x = self._lp(lower, upper, limit)
         finally:
             self.cost = plain
-        if lp_x is None:
-            return None
-        floor = lower.copy()
-        floor[model.integer] = np.maximum(np.floor(lp_x[model.integer] + 1e-7), lower[model.integer])
-        self.h.setOptionValue("mip_rel_gap", 0.0)  # the dive is small: solve it exactly
-        self.h.changeColsCost(model.n_cols, self.cols, self._with_keep(cost))
-        try:
-            return self._run(np.minimum(floor, upper), upper, stop - time.monotonic(), None)
-        finally:
-            self.h.setOptionValue("mip_rel_gap", self.gap)
-            self.h.changeColsCost(model.n_cols, self.cols, cost)
+        return lp_x
 
     def _with_keep(self, cost: np.ndarray) -> np.ndarray:
         """Re-planning: a dive's objective also prefers people on their previous leg, with a weight
@@ -184,11 +183,11 @@ class _Levels:
             return cost
         return cost + self.keep / (float(self.keep @ self.model.col_ub) + 1.0)
 
-    def _repack_dive(
-        self, cost: np.ndarray, x: np.ndarray, upper: np.ndarray, tier: int, stop: float
+    def _repack_lp(
+        self, cost: np.ndarray, x: np.ndarray, upper: np.ndarray, tier: int, limit: float
     ) -> np.ndarray | None:
-        """Like the held dive, but the earlier tiers keep only *how many* of each class are moved,
-        not where: they may change legs to make room, so the LP here is nearly the full one."""
+        """The LP of ``tier`` where the earlier tiers keep only *how many* of each class are
+        moved, not where: they may change legs to make room, so it is nearly the full LP."""
         model = self.model
         h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
@@ -214,24 +213,46 @@ class _Levels:
         for k, _ in model.kept_cols:
             upper[k] = x[k]
         h.changeColsBounds(model.n_cols, self.cols, lower, upper)
-        h.changeColsCost(model.n_cols, self.cols, self._with_keep(cost))
+        h.changeColsCost(model.n_cols, self.cols, cost)
         h.changeObjectiveSense(self.sense)
-        h.setOptionValue("time_limit", max(0.3 * (stop - time.monotonic()), 0.05))
+        h.setOptionValue("time_limit", max(limit, 0.05))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        lp_x = np.array(h.getSolution().col_value)
-        h.changeColsIntegrality(model.n_cols, self.cols, model.integer.astype(np.uint8))
-        h.setOptionValue("simplex_strategy", 1)
-        h.setOptionValue("mip_rel_gap", 0.0)
-        floor = lower.copy()
-        floor[model.integer] = np.maximum(np.floor(lp_x[model.integer] + 1e-7), lower[model.integer])
-        h.changeColsBounds(model.n_cols, self.cols, np.minimum(floor, upper), upper)
-        h.setOptionValue("time_limit", max(stop - time.monotonic(), 0.05))
-        h.run()
-        if h.getInfo().primal_solution_status != 2:
-            return None
         return np.array(h.getSolution().col_value)
+
+    def _round_dive(
+        self,
+        cost: np.ndarray,
+        x: np.ndarray,
+        upper: np.ndarray,
+        tier: int,
+        stop: float,
+        bound: float | None,
+        lp_x: np.ndarray | None,
+    ) -> np.ndarray:
+        """A tier level's plan from an LP optimum, rounded (:func:`.repair.Packing.round_lp`): the
+        level's own LP (``lp_x``, already solved for the bound), else the LP where the earlier
+        tiers keep their counts but may change legs, else the LP with them held, else the start
+        itself; then each leg, and random pairs and triples of legs, re-solved exactly."""
+        dive_cost = self._with_keep(cost)
+        pk = self.packing
+        candidate = None if lp_x is None or self.keep is not None else pk.round_lp(x, lp_x, tier)
+        if candidate is None and stop - time.monotonic() > 0.1:
+            lp_x = self._repack_lp(dive_cost, x, upper, tier, 0.4 * (stop - time.monotonic()))
+            if lp_x is not None:
+                candidate = pk.round_lp(x, lp_x, tier)
+        if candidate is None and stop - time.monotonic() > 0.1:
+            lp_x = self._held_lp(dive_cost, x, upper, tier, 0.4 * (stop - time.monotonic()))
+            if lp_x is not None:
+                candidate = pk.round_lp(x, lp_x, tier)
+        if candidate is None:
+            candidate = x.copy()
+        target = None if bound is None else bound - self.gap * abs(bound)
+        pk.improve(
+            candidate, dive_cost, True, tier=tier, upper=upper, stop=stop, good_enough=target, measure=cost
+        )
+        return _ensure_y(self.model, candidate)
 
     def solve(self, send: Callable[[LevelReport], None]) -> None:
         model = self.model
@@ -241,6 +262,10 @@ class _Levels:
             cost = level_cost(self.spec, model, name)
             tier = int(name.split()[1]) if name.startswith("tier ") else None
             upper = model.col_ub.copy()
+            if name == EMPTY:  # a leg counts as used only if it carries somebody
+                x = x.copy()
+                x[model.y_cols] = np.asarray(self.spec.pinned_people) > 0
+                x = _ensure_y(model, x)
             if tier is not None:
                 upper[model.col_tier > tier] = 0.0
                 x = _ensure_y(model, top_up(self.spec, model, x, tier))
@@ -258,19 +283,35 @@ class _Levels:
                 self.sense = highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
                 self.h.changeColsCost(model.n_cols, self.cols, cost)
                 self.h.changeObjectiveSense(self.sense)
-                lp_value, _ = self._lp(model.col_lb, upper, stop - time.monotonic())
+                lp_value, lp_x = self._lp(model.col_lb, upper, stop - time.monotonic())
                 lp_bound = None
                 if lp_value is not None:
                     lp_bound = math.floor(lp_value + 1e-6) if whole and sense == "max" else lp_value
-                if tier is not None and not self._within(sense, float(cost @ x), lp_bound):
-                    repack_stop = time.monotonic() + 0.7 * (stop - time.monotonic())
-                    dive = self._repack_dive(cost, x, upper, tier, repack_stop)
-                    x = _ensure_y(model, self._better(cost, sense, x, dive))
-                    if dive is None:
-                        dive = self._restricted_dive(cost, x, upper, tier, stop)
-                        x = _ensure_y(model, self._better(cost, sense, x, dive))
-                mip_bound = None
                 small = model.n_cols <= FULL_MILP_MAX_COLUMNS
+                if tier is not None and not self._within(sense, float(cost @ x), lp_bound):
+                    # a model small enough for the full MILP below gives the dive a fifth of the time
+                    dive_stop = stop
+                    if small:
+                        dive_stop = time.monotonic() + 0.2 * (stop - time.monotonic())
+                    dive = self._round_dive(cost, x, upper, tier, dive_stop, lp_bound, lp_x)
+                    x = _ensure_y(model, self._better(cost, sense, x, dive))
+                if tier is None and name != EMPTY and not self._within(sense, float(cost @ x), lp_bound):
+                    moved = x.copy()  # every class keeps its count (so the tiers hold); legs change
+                    target = None
+                    if lp_bound is not None:
+                        target = lp_bound * (1 - self.gap if sense == "max" else 1 + self.gap)
+                    self.packing.improve(
+                        moved,
+                        cost,
+                        sense == "max",
+                        tier=None,
+                        upper=model.col_ub,
+                        held=self.held_levels,
+                        stop=time.monotonic() + (0.2 if small else 0.5) * (stop - time.monotonic()),
+                        good_enough=target,
+                    )
+                    x = _ensure_y(model, self._better(cost, sense, x, moved))
+                mip_bound = None
                 if (
                     small
                     and not self._within(sense, float(cost @ x), lp_bound)
@@ -299,6 +340,8 @@ class _Levels:
                     lo, hi = -INF, value + 1e-7 * max(1.0, abs(value)) + 1e-6
                 self.fixed.append((lo, hi, entries.astype(np.int32), cost[entries]))
                 self.h.addRow(lo, hi, len(entries), entries.astype(np.int32), cost[entries])
+                if tier is None:
+                    self.held_levels.append((cost, sense == "max"))
 
 
 def solve_levels(
