@@ -23,9 +23,10 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture(autouse=True)
-def fresh_index() -> Iterator[None]:
-    """The checker's index is per process: start each test from the database as it is."""
-    duplicates.CHECKER.invalidate()
+def fresh_index(container: Container) -> Iterator[None]:
+    """The checker's index is per process: each test starts with one built from the database as it
+    is (the form does not wait for a build: see the last test)."""
+    duplicates.CHECKER.refresh(container.uow())
     yield
     duplicates.CHECKER.invalidate()
 
@@ -190,3 +191,32 @@ def test_a_failing_check_never_stops_the_registration(
     r = app_client.post("/households/new", data=latin_natalya_form(site_id, csrf), follow_redirects=False)
     assert r.status_code == 303
     assert "Traceback" not in r.text
+
+
+def test_a_form_sent_while_the_index_is_built_is_registered_unchecked(
+    app_client: TestClient, container: Container, site_id: uuid.UUID, clerk: Actor
+) -> None:
+    registered(container, site_id)
+    duplicates.CHECKER.invalidate()  # a process just started: no index yet
+    started: list[object] = []
+    build = duplicates.CHECKER.build_in_background
+
+    def spy(new_uow):  # type: ignore[no-untyped-def]
+        thread = build(new_uow)
+        started.append(thread)
+        return thread
+
+    duplicates.CHECKER.build_in_background = spy  # type: ignore[method-assign]
+    try:
+        csrf = csrf_field(app_client.get("/households/new").text)
+        r = app_client.post("/households/new", data=latin_natalya_form(site_id, csrf), follow_redirects=False)
+    finally:
+        del duplicates.CHECKER.build_in_background
+    assert r.status_code == 303  # not kept waiting
+    assert "not checked for duplicates" in app_client.get(r.headers["location"]).text
+    (thread,) = started
+    thread.join(timeout=60)  # type: ignore[attr-defined]
+    assert duplicates.CHECKER.ready()
+    csrf = csrf_field(app_client.get("/households/new").text)
+    warned = app_client.post("/households/new", data=latin_natalya_form(site_id, csrf))
+    assert warned.status_code == 200 and "possible duplicate of" in warned.text

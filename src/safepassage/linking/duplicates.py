@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -79,6 +79,31 @@ class DuplicateChecker:
         self._built: _Built | None = None
         # the delta's index, kept while the same persons make the delta (a check builds it once)
         self._delta: tuple[tuple[dt.datetime, frozenset[uuid.UUID]], LinkIndex] | None = None
+        self._building: threading.Thread | None = None
+
+    def ready(self) -> bool:
+        """Whether the index is built (a check then answers within a second)."""
+        with self._lock:
+            return self._built is not None
+
+    def build_in_background(self, new_uow: Callable[[], UnitOfWork]) -> threading.Thread | None:
+        """Start building the index in a thread of its own (with its own unit of work), unless it is
+        built or being built; returns the thread started."""
+        with self._lock:
+            if self._built is not None or (self._building is not None and self._building.is_alive()):
+                return None
+            thread = threading.Thread(
+                target=self._build_quietly, args=(new_uow,), name="duplicate-check-index", daemon=True
+            )
+            self._building = thread
+        thread.start()
+        return thread
+
+    def _build_quietly(self, new_uow: Callable[[], UnitOfWork]) -> None:
+        try:
+            self.refresh(new_uow())
+        except Exception:  # the next check tries again
+            log.exception("building the possible-duplicate index failed")
 
     def refresh(self, uow: UnitOfWork) -> int:
         """Rebuild the index from every active person; returns how many it holds."""
@@ -249,17 +274,29 @@ def possible_duplicates(
 
 
 def possible_duplicates_of_drafts(
-    uow: UnitOfWork, drafts: dict[uuid.UUID, PersonRecord], *, actor: Actor, source_key: str | None = None
-) -> list[PossibleDuplicate]:
+    uow: UnitOfWork,
+    drafts: dict[uuid.UUID, PersonRecord],
+    *,
+    actor: Actor,
+    source_key: str | None = None,
+    new_uow: Callable[[], UnitOfWork] | None = None,
+) -> list[PossibleDuplicate] | None:
     """The check before registration (the web form's warning step), never failing the form: a
     failing check answers nothing. With ``source_key``, a form already registered under that key
-    (sent twice) answers nothing: its members are not duplicates of themselves."""
+    (sent twice) answers nothing: its members are not duplicates of themselves.
+
+    With ``new_uow``, a clerk never waits for the index to be built (minutes at a million persons,
+    once per process): while it is not built, the check starts building it in the background and
+    answers None (not checked)."""
     try:
         if source_key is not None:
             with uow.acting(SYSTEM):
                 sent = uow.session.scalar(select(Household.id).where(Household.source_key == source_key))
             if sent is not None:
                 return []
+        if new_uow is not None and not CHECKER.ready():
+            CHECKER.build_in_background(new_uow)
+            return None
         return CHECKER.check_drafts(uow, drafts, actor=actor)
     except Exception:  # the clerk can still register
         log.exception("the possible-duplicate check of a registration form failed")

@@ -6,13 +6,16 @@ form comes back with the candidates and the reasons, and two ways on: open the e
 (a link), or *Register anyway*. That button sends the same form with a fingerprint of the members'
 identifying fields as they were checked; registration goes ahead when the fingerprint still matches
 what is sent (a clerk who corrects a name after the warning gets a new check). Plain HTML: no
-JavaScript is needed. A check that fails shows nothing and never stops the registration.
+JavaScript is needed. A check that fails shows nothing and never stops the registration; while the
+check's index is being built (once per process, minutes at a million persons) the household is
+registered unchecked, and the clerk is told so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 
 from safepassage.linking.duplicates import PossibleDuplicate, possible_duplicates_of_drafts
 from safepassage.linking.records import draft_record
@@ -50,11 +53,19 @@ def acknowledged(sent: object, command: schemas.HouseholdCreate) -> bool:
 
 
 def draft_duplicates(
-    uow: UnitOfWork, command: schemas.HouseholdCreate, *, actor: Actor, source_key: str
-) -> list[PossibleDuplicate]:
-    """Possible duplicates of the members of ``command`` (not registered yet), in member order."""
+    uow: UnitOfWork,
+    command: schemas.HouseholdCreate,
+    *,
+    actor: Actor,
+    source_key: str,
+    new_uow: Callable[[], UnitOfWork],
+) -> list[PossibleDuplicate] | None:
+    """Possible duplicates of the members of ``command`` (not registered yet), in member order;
+    None when the check is not ready (its index is being built: the clerk is not kept waiting)."""
     keys = [uuid.uuid4() for _ in command.members]
     drafts = {key: draft_record(str(key), m) for key, m in zip(keys, command.members, strict=True)}
-    found = possible_duplicates_of_drafts(uow, drafts, actor=actor, source_key=source_key)
+    found = possible_duplicates_of_drafts(uow, drafts, actor=actor, source_key=source_key, new_uow=new_uow)
+    if found is None:
+        return None
     order = {key: i for i, key in enumerate(keys)}
     return sorted(found, key=lambda d: (order.get(d.of, 0), -d.probability))

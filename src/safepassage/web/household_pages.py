@@ -86,9 +86,12 @@ def register_household(request: Request, data: FormDep, actor: Writer) -> Respon
         form.add_validation_error(exc, gettext)
     if command is not None and not form.has_problems:
         source_key = FORM_KEY_PREFIX + form_key
+        found: list[PossibleDuplicate] | None = []
         if not duplicate_warning.acknowledged(data.get(duplicate_warning.ANYWAY_FIELD), command):
             # the warning step: possible duplicates are shown before anything is registered
-            found = duplicate_warning.draft_duplicates(uow, command, actor=actor, source_key=source_key)
+            found = duplicate_warning.draft_duplicates(
+                uow, command, actor=actor, source_key=source_key, new_uow=container.uow
+            )
             if found:
                 checked = duplicate_warning.fingerprint(command)
                 return _form_page(
@@ -103,7 +106,12 @@ def register_household(request: Request, data: FormDep, actor: Writer) -> Respon
                 problem = FieldError(gettext(N_("The household cannot be registered.")), exc.message)
                 form.general.append(problem)
         else:
-            flash(request, gettext(N_("The household is registered.")))
+            registered = (
+                N_("The household is registered, not checked for duplicates (the check is starting up).")
+                if found is None
+                else N_("The household is registered.")
+            )
+            flash(request, gettext(registered))
             return redirect(f"/households/{household_id}")
     return _form_page(request, form, actor, uow, form_key=form_key, status=422)
 
