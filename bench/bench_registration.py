@@ -400,6 +400,11 @@ def main() -> int:
     ap.add_argument("--pool", type=int, default=3000, help="Distinct household bodies (sent in a cycle).")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-idempotency-key", action="store_true", help="Send no Idempotency-Key header.")
+    ap.add_argument(
+        "--no-duplicate-check",
+        action="store_true",
+        help="Serve POST /households without the linking possible-duplicate check (registration alone).",
+    )
     ap.add_argument("--http", default="auto", help="uvicorn --http (h11, httptools, auto).")
     ap.add_argument("--loop", default="auto", help="uvicorn --loop (asyncio, uvloop, auto).")
     ap.add_argument(
@@ -437,9 +442,21 @@ def main() -> int:
     api_runs: list[ApiResult] = []
     floors_tx: list[float] = []
     floors_batch: list[float] = []
+    server_env = {c.NO_DUPLICATE_CHECK: "1"} if args.no_duplicate_check else {}
+    if args.no_duplicate_check:
+        shape_note = ", without the possible-duplicate check"
+    else:
+        shape_note = ", with the possible-duplicate check"
     if args.servers:  # N single-worker servers, clients spread evenly: what a balancing proxy does
         servers = [
-            c.Server(args.database, workers=1, http=args.http, loop=args.loop, pythonpath=args.server_path)
+            c.Server(
+                args.database,
+                workers=1,
+                http=args.http,
+                loop=args.loop,
+                pythonpath=args.server_path,
+                env=server_env,
+            )
             for _ in range(args.servers)
         ]
         shape = f"{args.servers} uvicorn processes of 1 worker, clients spread evenly"
@@ -451,6 +468,7 @@ def main() -> int:
                 http=args.http,
                 loop=args.loop,
                 pythonpath=args.server_path,
+                env=server_env,
             )
         ]
         shape = f"uvicorn --workers {args.workers}"
@@ -460,7 +478,7 @@ def main() -> int:
         urls = [server.base_url for server in servers]
         token = c.get_token(urls[0])
         pids = [pid for server in servers for pid in server.pids()]
-        print(f"server: {shape} (--http {args.http} --loop {args.loop}), pids {pids}")
+        print(f"server: {shape}{shape_note} (--http {args.http} --loop {args.loop}), pids {pids}")
         cursor = 0
         idempotency = not args.no_idempotency_key
         for rep in range(args.repeats):
