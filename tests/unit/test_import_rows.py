@@ -314,7 +314,7 @@ def test_names_whose_search_keys_overflow_their_columns_are_rejected() -> None:
 
 
 def test_keys_too_long_for_their_column_name_the_id_by_its_hash() -> None:
-    from safepassage.registry.importing.writer import household_key, person_key
+    from safepassage.registry.importing.factory import household_key, person_key
 
     source = "s" * 120
     assert person_key("unicef", "17", "f" * 64) == "unicef:17"

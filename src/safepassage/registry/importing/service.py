@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import IO
 
 from safepassage.db import dialect_of
+from safepassage.registry.importing.factory import Prepared, RowFactory
+from safepassage.registry.importing.heads import settle_heads
 from safepassage.registry.importing.mapping import map_columns
 from safepassage.registry.importing.reader import RejectsFile, Table, cell_text, open_table
 from safepassage.registry.importing.rows import RowProblem, RowReader
-from safepassage.registry.importing.writer import BatchWriter, Prepared, RowFactory, settle_heads
+from safepassage.registry.importing.writer import BatchWriter
 from safepassage.registry.models import ImportBatch
 from safepassage.registry.services import get_site_or_raise
 from safepassage.security.policy import Actor, Permission, require, require_site
