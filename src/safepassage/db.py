@@ -158,11 +158,19 @@ class Columns:
 
 
 def _list_cache(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """JSON values that are lists of strings (``["SY"]``, ``["ara"]``) repeat: cached; anything else
+    (an object, a list of objects) is processed each time."""
+
     @functools.lru_cache(maxsize=4096)
     def cached(value: tuple[Any, ...]) -> Any:
         return process(list(value))
 
-    return lambda value: cached(tuple(value))
+    def run(value: Any) -> Any:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return cached(tuple(value))
+        return process(value)
+
+    return run
 
 
 def insert_rows(conn: Connection, columns: Columns, rows: list[tuple[Any, ...]]) -> None:

@@ -176,11 +176,14 @@ def _register_household(
     for member in cmd.members:
         check_protection_permission(actor, member.protection)
     with uow.acting(actor):
+        conn = uow.session.connection()  # Core reads: no ORM objects on this path
         if source_key is not None:
-            existing = uow.session.scalar(select(Household.id).where(Household.source_key == source_key))
+            existing: uuid.UUID | None = conn.scalar(
+                select(Household.id).where(Household.source_key == source_key)
+            )
             if existing is not None:
                 return existing
-        site_id = uow.session.scalar(select(Site.id).where(Site.id == cmd.site_id))
+        site_id: uuid.UUID | None = conn.scalar(select(Site.id).where(Site.id == cmd.site_id))
         if site_id is None:
             raise NotFound(f"site {cmd.site_id} does not exist")
         require_site(actor, site_id)
