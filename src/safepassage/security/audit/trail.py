@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Dialect, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from safepassage.db import Columns, insert_batches
 from safepassage.security.audit.chain import (
     GENESIS,
     ChainEntry,
@@ -49,6 +50,34 @@ def _site(value: Any) -> uuid.UUID | None:
     if value is None or isinstance(value, uuid.UUID):
         return value
     return uuid.UUID(str(value))
+
+
+# Built once: an append runs on every audited action.
+_LOCK_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == HEAD_ID)
+    .values(last_seq=AuditHead.last_seq)
+    .returning(AuditHead.last_seq, AuditHead.last_hash)
+)
+_MOVE_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == HEAD_ID)
+    .values(
+        last_seq=bindparam("new_seq"),
+        last_hash=bindparam("new_hash"),
+        signature=bindparam("new_signature"),
+        key_id=bindparam("new_key_id"),
+        updated_at=bindparam("new_updated_at"),
+    )
+)
+_ENTRIES: dict[str, Columns] = {}
+
+
+def _entry_columns(dialect: Dialect) -> Columns:
+    """The entries' columns with the dialect's bind processing, made once per dialect."""
+    if dialect.name not in _ENTRIES:
+        _ENTRIES[dialect.name] = Columns(AuditEntry.__table__, dialect)  # type: ignore[arg-type]
+    return _ENTRIES[dialect.name]
 
 
 @dataclass(frozen=True)
@@ -94,12 +123,7 @@ class AuditTrail:
     @staticmethod
     def lock_head(conn: Connection) -> tuple[int, str]:
         """Take the head's lock (an UPDATE, before any read) and return the last seq and hash."""
-        stmt = (
-            update(AuditHead)
-            .where(AuditHead.id == HEAD_ID)
-            .values(last_seq=AuditHead.last_seq)
-            .returning(AuditHead.last_seq, AuditHead.last_hash)
-        )
+        stmt = _LOCK_HEAD
         row = conn.execute(stmt).first()
         if row is None:  # a new database: the first appender makes the head; racers skip
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -138,18 +162,19 @@ class AuditTrail:
             )
             prev = entry_hash(entry)
             rows.append({**entry.__dict__, "hash": prev})
-        conn.execute(insert(AuditEntry), rows)
+        columns = _entry_columns(conn.dialect)  # one statement, the values bound once each
+        insert_batches(conn, [(columns, [columns.row(r) for r in rows])])
         now = self.clock.now()
+        signature = signer.sign(head_message(seq, prev))
         conn.execute(
-            update(AuditHead)
-            .where(AuditHead.id == HEAD_ID)
-            .values(
-                last_seq=seq,
-                last_hash=prev,
-                signature=signer.sign(head_message(seq, prev)),
-                key_id=signer.key_id,
-                updated_at=now,
-            )
+            _MOVE_HEAD,
+            {
+                "new_seq": seq,
+                "new_hash": prev,
+                "new_signature": signature,
+                "new_key_id": signer.key_id,
+                "new_updated_at": now,
+            },
         )
         every = self.checkpoint_every
         due = [r for r in rows[(-first) % every :: every]] if every > 0 else []
