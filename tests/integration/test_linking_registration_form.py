@@ -213,7 +213,7 @@ def test_a_form_sent_while_the_index_is_built_is_registered_unchecked(
     finally:
         del duplicates.CHECKER.build_in_background
     assert r.status_code == 303  # not kept waiting
-    assert "not checked for duplicates" in app_client.get(r.headers["location"]).text
+    assert "Not checked for duplicates" in app_client.get(r.headers["location"]).text
     (thread,) = started
     thread.join(timeout=60)  # type: ignore[attr-defined]
     assert duplicates.CHECKER.ready()

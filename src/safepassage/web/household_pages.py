@@ -107,7 +107,7 @@ def register_household(request: Request, data: FormDep, actor: Writer) -> Respon
                 form.general.append(problem)
         else:
             registered = (
-                N_("The household is registered, not checked for duplicates (the check is starting up).")
+                N_("The household is registered. Not checked for duplicates: the check is starting.")
                 if found is None
                 else N_("The household is registered.")
             )
