@@ -24,7 +24,6 @@ import datetime as dt
 import logging
 import math
 import os
-import re
 import socket
 import threading
 import uuid
@@ -43,13 +42,13 @@ from safepassage.placement.engine import (
     HistoryRecord,
     PlacementPlan,
     PlacementPolicy,
-    ReasonCode,
     Solver,
     consumption,
     place,
 )
 from safepassage.placement.engine import Household as EngineHousehold
 from safepassage.placement.engine.csvio import check_references
+from safepassage.placement.explanations import explain_detail, residual
 from safepassage.placement.features import consent_gap, engine_household
 from safepassage.placement.models import (
     CAPACITIES,
@@ -86,12 +85,10 @@ RESOURCE_NAMES = {
     "disability": "disability-service places",
     "language_course": "language-course places",
 }
-MEDICAL = ("dialysis", "oncology", "disability")
 _CHUNK = 500
 #: Above this many households the optimiser runs in a child process with a hard deadline (HiGHS can
 #: overrun its own time limit on large models: FIELD-NOTES); below, in-process is faster.
 ISOLATE_ABOVE = 2000
-_PRICE = re.compile(r"shadow price ([0-9.]+)")
 
 
 def _finite(value: float | None) -> float | None:
@@ -454,7 +451,7 @@ def _store(
             h.household_id: dict(zip(CAPACITIES, consumption(h, policy), strict=True))
             for h in engine_households
         }
-        after = _residual(inputs.left, plan, uses)
+        after = residual(inputs.left, plan, uses)
         position = 0
         for proposal, household in zip(plan.proposals if plan else (), engine_households, strict=True):
             use = uses[household.household_id]
@@ -511,70 +508,6 @@ def _store(
             },
         )
         uow.commit()
-
-
-def _residual(
-    left: dict[str, dict[str, int]], plan: PlacementPlan | None, uses: dict[str, dict[str, int]]
-) -> dict[str, dict[str, int]]:
-    after = {code: dict(values) for code, values in left.items()}
-    for proposal in plan.proposals if plan else ():
-        if proposal.region_id is not None and proposal.region_id in after:
-            for name, n in uses[proposal.household_id].items():
-                after[proposal.region_id][name] -= n
-    return after
-
-
-def _first_short(use: dict[str, int], room: dict[str, int]) -> str | None:
-    return next((name for name in CAPACITIES if use.get(name, 0) > room.get(name, 0)), None)
-
-
-def explain_detail(
-    proposal: Any,
-    use: dict[str, int],
-    tie: str | None,
-    left: dict[str, dict[str, int]],
-    after: dict[str, dict[str, int]],
-) -> dict[str, Any]:
-    """The codes behind the engine's sentence, for the pages to say it in the reader's language:
-    the region it speaks of, the resource (a capacity code), and what kind of shortage."""
-    code = ReasonCode(proposal.reason_code)
-    other = proposal.next_best_region
-    if code is ReasonCode.BEST:
-        return {"region": other}
-    if code is ReasonCode.TIE:
-        return {"region": tie or proposal.region_id}
-    if code is ReasonCode.NEED and other in left:
-        missing = next((r for r in MEDICAL if use.get(r, 0) > 0 and left[other][r] == 0), None)
-        return {"region": other, "resource": missing}
-    if code in (ReasonCode.CAPACITY, ReasonCode.QUOTA) and other in left:
-        never = _first_short(use, left[other])
-        if never is not None:
-            return {"region": other, "resource": never, "kind": "short", "left": left[other][never]}
-        taken = _first_short(use, after[other])
-        if taken is not None:
-            return {"region": other, "resource": taken, "kind": "taken"}
-        price = _PRICE.search(proposal.reason or "")
-        return {
-            "region": other,
-            "resource": "quota_persons" if code is ReasonCode.QUOTA else None,
-            "kind": "priced",
-            "price": float(price.group(1)) if price else None,
-        }
-    if code is ReasonCode.UNPLACED_NEED:
-        missing = next(
-            (r for r in MEDICAL if use.get(r, 0) > 0 and all(v[r] == 0 for v in left.values())), None
-        )
-        return {"resource": missing}
-    if code is ReasonCode.UNPLACED_TIE and tie in left:
-        return {"region": tie, "resource": _first_short(use, left[tie])}
-    if code is ReasonCode.UNPLACED_CAPACITY:
-        counts: dict[str, int] = defaultdict(int)
-        for room in after.values():
-            short = _first_short(use, room)
-            if short is not None:
-                counts[short] += 1
-        return {"resource": max(counts, key=lambda k: counts[k]) if counts else None}
-    return {"region": other} if other else {}
 
 
 def _fail(uow: UnitOfWork, actor: Actor, run_id: uuid.UUID, message: str) -> None:
@@ -699,7 +632,6 @@ __all__ = [
     "WORKER",
     "RunWorker",
     "execute_run",
-    "explain_detail",
     "parse_period",
     "period_capacities",
     "queue_run",
