@@ -54,9 +54,10 @@ catalogues: setup  ## compile the gettext catalogues (en, ru, ar)
 	$(BIN)/pybabel compile -d src/safepassage/locale -D messages
 
 # After changing page strings: extract them into the template and add the new ones, empty, to each
-# catalogue (NC_ marks a label with its context, translated as pgettext). Then translate ru and ar.
+# catalogue (NC_ marks a label with its context, translated as pgettext; say, a service's refusal).
+# Then translate ru and ar.
 messages: setup  ## extract the pages' strings and update the catalogues
-	$(BIN)/pybabel extract -F babel.cfg -k NC_:1c,2 -o src/safepassage/locale/messages.pot --project SafePassage \
+	$(BIN)/pybabel extract -F babel.cfg -k NC_:1c,2 -k say -o src/safepassage/locale/messages.pot --project SafePassage \
 	  --sort-by-file --msgid-bugs-address "" -w 120 .
 	$(BIN)/pybabel update -i src/safepassage/locale/messages.pot -d src/safepassage/locale --no-fuzzy-matching -w 120
 

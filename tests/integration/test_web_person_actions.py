@@ -215,6 +215,9 @@ def test_check_in_and_out_changes_the_occupancy(
     status, _, page = post(clerk_client, f"{person_url}/check-out", {})
     assert status == 409
     assert "not checked in anywhere" in page and "Nothing was recorded" in page
+    # The same refusal on a Russian page is in Russian.
+    status, _, page = post(clerk_client, f"{person_url}/check-out?lang=ru", {})
+    assert status == 409 and "нигде не зарегистрирован" in page and "not checked in anywhere" not in page
 
 
 def test_check_in_at_an_unknown_site_is_refused_on_the_page(

@@ -28,6 +28,7 @@ from safepassage.registry.scoping import in_scope
 from safepassage.security.grants import ExportRequest, ExportState
 from safepassage.security.policy import Actor, FieldClass, Permission, require, require_site
 from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 MIN_PURPOSE = 10
@@ -163,8 +164,10 @@ def request_export(
     purpose = " ".join(purpose.split())
     if len(purpose) < MIN_PURPOSE:
         raise Invalid(
-            "an export needs a purpose",
-            problems=[FieldProblem("purpose", f"say who receives it and why ({MIN_PURPOSE}+ characters)")],
+            say("an export needs a purpose"),
+            problems=[
+                FieldProblem("purpose", say("say who receives it and why (%(n)s+ characters)", n=MIN_PURPOSE))
+            ],
         )
     classes = [FieldClass.ORDINARY] + (
         [FieldClass.IDENTIFYING] if actor.may_read(FieldClass.IDENTIFYING) else []
@@ -210,13 +213,15 @@ def decide_export(
     with uow.acting(actor):
         request = uow.session.get(ExportRequest, request_id)
         if request is None:
-            raise NotFound(f"export request {request_id} does not exist")
+            raise NotFound(say("export request %(id)s does not exist", id=request_id))
         if request.requested_by == actor.username:
-            raise Forbidden("an export is approved by a second supervisor, not by the one who asked for it")
+            raise Forbidden(
+                say("an export is approved by a second supervisor, not by the one who asked for it")
+            )
         if request.site_id is not None:
             require_site(actor, request.site_id)
         if request.state != ExportState.PENDING:
-            raise Conflict(f"this export request is {request.state.value}, not pending")
+            raise Conflict(say("this export request is %(state)s, not pending", state=request.state.value))
         request.state = ExportState.APPROVED if approve else ExportState.REJECTED
         request.decided_by = actor.username
         request.decided_at = uow.now()
@@ -237,7 +242,7 @@ def decide_export(
 
 def list_export_requests(uow: UnitOfWork, *, actor: Actor, limit: int = 100) -> list[ExportRequest]:
     if not (actor.can(Permission.REGISTRY_EXPORT) or actor.can(Permission.AUDIT_READ)):
-        raise Forbidden("only supervisors and auditors see export requests")
+        raise Forbidden(say("only supervisors and auditors see export requests"))
     with uow.acting(actor):
         rows = list(
             uow.session.scalars(
@@ -263,11 +268,13 @@ def export_csv(
     with uow.acting(actor):
         request = uow.session.get(ExportRequest, request_id)
         if request is None:
-            raise NotFound(f"export request {request_id} does not exist")
+            raise NotFound(say("export request %(id)s does not exist", id=request_id))
         if request.requested_by != actor.username:
-            raise Forbidden("an export is produced by the one who asked for it")
+            raise Forbidden(say("an export is produced by the one who asked for it"))
         if request.state != ExportState.APPROVED:
-            raise Conflict(f"this export request is {request.state.value}: it cannot be produced")
+            raise Conflict(
+                say("this export request is %(state)s: it cannot be produced", state=request.state.value)
+            )
         limit, site_id, partner, mark = request.row_count, request.site_id, request.partner, str(request.id)
     count = 0
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -286,7 +293,7 @@ def export_csv(
         request = uow.session.get(ExportRequest, request_id)
         if request is None or request.state != ExportState.APPROVED:  # produced meanwhile elsewhere
             out.unlink(missing_ok=True)
-            raise Conflict("this export was produced meanwhile: a request is used once")
+            raise Conflict(say("this export was produced meanwhile: a request is used once"))
         request.state = ExportState.PRODUCED
         request.produced_at = uow.now()
         request.produced_rows = count

@@ -40,6 +40,7 @@ from safepassage.registry.codes import (
 )
 from safepassage.shared.dates import DatePrecision, PartialDate
 from safepassage.shared.errors import Conflict, Invalid
+from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
 
 S = String(40)
@@ -87,21 +88,23 @@ class Household(Base):
             return
         heads = [m for m in self.members if m.relationship_to_head == Relationship.HEAD]
         if len(heads) != 1:
-            raise Invalid(f"a household has exactly one head; this one would have {len(heads)}")
+            raise Invalid(
+                say("a household has exactly one head; this one would have %(heads)s", heads=len(heads))
+            )
 
     def add_member(self, person: Person, relationship_to_head: Relationship) -> None:
         if self.status != HouseholdStatus.ACTIVE:
-            raise Conflict("members can only join an active household")
+            raise Conflict(say("members can only join an active household"))
         if relationship_to_head == Relationship.HEAD and self.head is not None:
-            raise Invalid("this household has a head already: change the head instead")
+            raise Invalid(say("this household has a head already: change the head instead"))
         person.household = self
         person.relationship_to_head = relationship_to_head
 
     def change_head(self, new_head: Person, *, former_head_becomes: Relationship) -> None:
         if new_head not in self.members:
-            raise Invalid("the new head must be a member of the household")
+            raise Invalid(say("the new head must be a member of the household"))
         if former_head_becomes == Relationship.HEAD:
-            raise Invalid("the former head needs a relationship other than head")
+            raise Invalid(say("the former head needs a relationship other than head"))
         old = self.head
         if old is new_head:
             return
@@ -112,14 +115,14 @@ class Household(Base):
     def remove_member(self, person: Person, *, new_head: Person | None = None) -> None:
         """Take ``person`` out. Removing the head requires naming another member as head."""
         if person not in self.members:
-            raise Invalid("this person is not a member of the household")
+            raise Invalid(say("this person is not a member of the household"))
         if person.relationship_to_head == Relationship.HEAD:
             others = [m for m in self.members if m is not person]
             if others and new_head is None:
-                raise Invalid("removing the head requires naming another member as the new head")
+                raise Invalid(say("removing the head requires naming another member as the new head"))
             if new_head is not None:
                 if new_head is person or new_head not in others:
-                    raise Invalid("the new head must be another member of the household")
+                    raise Invalid(say("the new head must be another member of the household"))
                 new_head.relationship_to_head = Relationship.HEAD
         self.members.remove(person)
         person.household = None
@@ -229,9 +232,9 @@ class Person(Base):
     # -- consent ------------------------------------------------------------------------------------
     def record_consent(self, record: ConsentRecord) -> None:
         if record.purpose == ConsentPurpose.PARTNER_SHARING and not record.partner:
-            raise Invalid("consent to share needs the partner's name", problems=[])
+            raise Invalid(say("consent to share needs the partner's name"), problems=[])
         if record.purpose != ConsentPurpose.PARTNER_SHARING and record.partner:
-            raise Invalid("only consent to share names a partner")
+            raise Invalid(say("only consent to share names a partner"))
         self.consents.append(record)
 
     def consent_in_force(self, purpose: ConsentPurpose, partner: str | None = None) -> bool:
@@ -266,9 +269,9 @@ class Person(Base):
     def check_out(self, *, at: dt.datetime, by: str) -> SiteStay:
         current = self.current_stay
         if current is None:
-            raise Conflict("this person is not checked in anywhere")
+            raise Conflict(say("this person is not checked in anywhere"))
         if at < current.checked_in_at:
-            raise Invalid("check-out cannot be before check-in")
+            raise Invalid(say("check-out cannot be before check-in"))
         current.checked_out_at = at
         current.checked_out_by = by
         return current

@@ -36,6 +36,7 @@ from safepassage.security.keys import (
 from safepassage.security.keys.envelope import Envelope
 from safepassage.security.policy import Access, Actor, FieldClass, Permission, require, require_field
 from safepassage.shared.errors import FieldProblem, Invalid
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 log = logging.getLogger("safepassage.protection")
@@ -54,7 +55,7 @@ def stated_purpose(purpose: str | None) -> str:
     text = " ".join((purpose or "").split())
     if len(text) < MIN_PURPOSE:
         raise Invalid(
-            "opening protection attributes needs a stated purpose",
+            say("opening protection attributes needs a stated purpose"),
             problems=[
                 FieldProblem(
                     "purpose", f"required: say why you open them (at least {MIN_PURPOSE} characters)"
@@ -63,7 +64,8 @@ def stated_purpose(purpose: str | None) -> str:
         )
     if len(text) > MAX_PURPOSE:
         raise Invalid(
-            "the purpose is too long", problems=[FieldProblem("purpose", f"at most {MAX_PURPOSE} characters")]
+            say("the purpose is too long"),
+            problems=[FieldProblem("purpose", say("at most %(n)s characters", n=MAX_PURPOSE))],
         )
     return text
 
@@ -81,8 +83,8 @@ def seal_protection(uow: UnitOfWork, person: Person, values: Mapping[str, str | 
     recording = any(values.values())
     if purpose is None and recording and person.protection.purpose is None:
         raise Invalid(
-            "protected details are collected only for a stated purpose",
-            problems=[FieldProblem("protection.purpose", "say why they are collected")],
+            say("protected details are collected only for a stated purpose"),
+            problems=[FieldProblem("protection.purpose", say("say why they are collected"))],
         )
     if purpose is not None:
         code = CollectionPurpose(purpose)

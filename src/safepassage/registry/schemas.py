@@ -29,6 +29,7 @@ from safepassage.registry.codes import (
     parse_need,
 )
 from safepassage.shared.dates import DatePrecision, PartialDate
+from safepassage.shared.i18n import say
 from safepassage.shared.reference import normalise_country, normalise_language
 
 Name = Annotated[str, Field(max_length=200)]
@@ -90,11 +91,11 @@ class ConsentCreate(Strict):
     @model_validator(mode="after")
     def _partner_only_for_sharing(self) -> ConsentCreate:
         if self.purpose == ConsentPurpose.PARTNER_SHARING and not self.partner:
-            raise ValueError("consent to share needs the partner's name")
+            raise ValueError(say("consent to share needs the partner's name"))
         if self.purpose != ConsentPurpose.PARTNER_SHARING and self.partner:
-            raise ValueError("only consent to share (partner_sharing) names a partner")
+            raise ValueError(say("only consent to share (partner_sharing) names a partner"))
         if self.decided_at is not None and self.decided_at.tzinfo is None:
-            raise ValueError("decided_at needs a time zone (e.g. 2026-11-22T10:00:00Z)")
+            raise ValueError(say("decided_at needs a time zone (e.g. 2026-11-22T10:00:00Z)"))
         return self
 
 
@@ -161,7 +162,9 @@ class HouseholdCreate(Strict):
     def _one_head(self) -> HouseholdCreate:
         heads = sum(1 for m in self.members if m.relationship_to_head == Relationship.HEAD)
         if heads != 1:
-            raise ValueError(f"a household has exactly one head; {heads} members are marked head")
+            raise ValueError(
+                say("a household has exactly one head; %(heads)s members are marked head", heads=heads)
+            )
         return self
 
 

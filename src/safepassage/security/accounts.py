@@ -29,6 +29,7 @@ from safepassage.security.actors import actor_of
 from safepassage.security.models import LoginAttempt, User, UserSite
 from safepassage.security.policy import SECOND_FACTOR_ROLES, Actor, Permission, Role, require
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
 from safepassage.uow import UnitOfWork
 
@@ -194,7 +195,7 @@ def actor_for_user_id(uow: UnitOfWork, user_id: uuid.UUID, *, address: str | Non
 def _user(uow: UnitOfWork, username: str) -> User:
     user = uow.session.scalar(select(User).where(User.username == normalise_username(username)))
     if user is None:
-        raise NotFound(f"user '{username}' does not exist")
+        raise NotFound(say("user '%(name)s' does not exist", name=username))
     return user
 
 
@@ -223,18 +224,18 @@ def create_user(
     username = username.strip().lower()
     problems = []
     if not username or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        problems.append(FieldProblem("username", "letters, digits, dot, dash and underscore only"))
+        problems.append(FieldProblem("username", say("letters, digits, dot, dash and underscore only")))
     elif len(username) > 80:
-        problems.append(FieldProblem("username", "at most 80 characters"))
+        problems.append(FieldProblem("username", say("at most 80 characters")))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(FieldProblem("password", f"at least {MIN_PASSWORD_LENGTH} characters"))
+        problems.append(FieldProblem("password", say("at least %(n)s characters", n=MIN_PASSWORD_LENGTH)))
     if problems:
-        raise Invalid("the account cannot be created", problems=problems)
+        raise Invalid(say("the account cannot be created"), problems=problems)
     secret = password or generate_password()
     with uow.acting(actor):
         if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
             raise Conflict(
-                f"the username '{username}' is taken", problems=[FieldProblem("username", "taken")]
+                f"the username '{username}' is taken", problems=[FieldProblem("username", say("taken"))]
             )
         user = User(
             id=new_id(),
@@ -287,7 +288,7 @@ def set_active(uow: UnitOfWork, username: str, *, active: bool, actor: Actor) ->
     with uow.acting(actor):
         user = _user(uow, username)
         if actor.user_id is not None and user.id == actor.user_id and not active:
-            raise Invalid("you cannot disable your own account")
+            raise Invalid(say("you cannot disable your own account"))
         user.is_active = active
         ended = 0
         if not active:

@@ -19,6 +19,7 @@ from safepassage.security.grants import BreakGlassGrant, GrantedRecord
 from safepassage.security.policy import Actor, Permission, require
 from safepassage.security.schemas import BreakGlassRead
 from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 MIN_REASON = 20
@@ -58,24 +59,28 @@ def open_break_glass(
     reviewer: who asked, why it could not wait, why no one at the record's site could do it."""
     require(actor, Permission.BREAK_GLASS)
     if actor.user_id is None:
-        raise Forbidden("break-glass access is given to a signed-in supervisor, not to a process")
+        raise Forbidden(say("break-glass access is given to a signed-in supervisor, not to a process"))
     reason = " ".join(reason.split())
     problems = []
     if len(reason) < MIN_REASON:
         problems.append(
-            FieldProblem("reason", f"write at least {MIN_REASON} characters: the reviewer needs them")
+            FieldProblem(
+                "reason", say("write at least %(n)s characters: the reviewer needs them", n=MIN_REASON)
+            )
         )
     if not 1 <= minutes <= MAX_MINUTES:
-        problems.append(FieldProblem("minutes", f"between 1 and {MAX_MINUTES}"))
+        problems.append(FieldProblem("minutes", say("between 1 and %(max)s", max=MAX_MINUTES)))
     if problems:
-        raise Invalid("break-glass access needs a reason and a duration", problems=problems)
+        raise Invalid(say("break-glass access needs a reason and a duration"), problems=problems)
     with uow.acting(actor):
         model = Person if record_kind == GrantedRecord.PERSON else Household
         site_id = uow.session.scalar(select(model.site_id).where(model.id == record_id))
         if site_id is None:
-            raise NotFound(f"{record_kind.value} {record_id} does not exist")
+            raise NotFound(say("%(kind)s %(id)s does not exist", kind=record_kind.value, id=record_id))
         if actor.covers(site_id):
-            raise Conflict(f"this {record_kind.value} is at one of your sites: open it as usual")
+            raise Conflict(
+                say("this %(kind)s is at one of your sites: open it as usual", kind=record_kind.value)
+            )
         now = uow.now()
         grant = BreakGlassGrant(
             user_id=actor.user_id,
@@ -108,7 +113,7 @@ def end_break_glass(uow: UnitOfWork, grant_id: uuid.UUID, *, actor: Actor) -> No
     with uow.acting(actor):
         grant = uow.session.get(BreakGlassGrant, grant_id)
         if grant is None:
-            raise NotFound(f"break-glass grant {grant_id} does not exist")
+            raise NotFound(say("break-glass grant %(id)s does not exist", id=grant_id))
         if grant.ended_at is None:
             grant.ended_at = uow.now()
             uow.audit(
@@ -125,15 +130,15 @@ def review_break_glass(uow: UnitOfWork, grant_id: uuid.UUID, *, note: str, actor
     require(actor, Permission.APPROVE)
     note = " ".join(note.split())
     if not note:
-        raise Invalid("write what the review found", problems=[FieldProblem("note", "required")])
+        raise Invalid(say("write what the review found"), problems=[FieldProblem("note", say("required"))])
     with uow.acting(actor):
         grant = uow.session.get(BreakGlassGrant, grant_id)
         if grant is None:
-            raise NotFound(f"break-glass grant {grant_id} does not exist")
+            raise NotFound(say("break-glass grant %(id)s does not exist", id=grant_id))
         if grant.user_id == actor.user_id:
-            raise Forbidden("a break-glass access is reviewed by another supervisor")
+            raise Forbidden(say("a break-glass access is reviewed by another supervisor"))
         if grant.reviewed_at is not None:
-            raise Conflict("this grant has been reviewed already")
+            raise Conflict(say("this grant has been reviewed already"))
         grant.reviewed_at = uow.now()
         grant.reviewed_by = actor.username
         grant.review_note = note
@@ -152,7 +157,7 @@ def list_break_glass(
 ) -> list[BreakGlassRead]:
     """Grants, newest first, for the supervisors who review them and the auditors."""
     if not (actor.can(Permission.APPROVE) or actor.can(Permission.AUDIT_READ)):
-        raise Forbidden("only supervisors and auditors see break-glass grants")
+        raise Forbidden(say("only supervisors and auditors see break-glass grants"))
     with uow:
         stmt = select(BreakGlassGrant).order_by(BreakGlassGrant.opened_at.desc()).limit(limit)
         if unreviewed_only:

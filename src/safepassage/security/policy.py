@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from safepassage.shared.errors import Forbidden, NotFound
+from safepassage.shared.i18n import say
 
 
 class Role(StrEnum):
@@ -251,19 +252,32 @@ SYSTEM = Actor(username="system", role=Role.SUPERVISOR, all_sites=True)
 
 def require(actor: Actor, permission: Permission) -> None:
     if not actor.can(permission):
-        raise Forbidden(f"your role ({actor.role.value}) does not allow {permission.value}")
+        raise Forbidden(
+            say(
+                "your role (%(role)s) does not allow %(permission)s",
+                role=actor.role.value,
+                permission=permission.value,
+            )
+        )
 
 
 def require_field(actor: Actor, field_class: FieldClass, access: Access) -> None:
     ok = actor.may_write(field_class) if access is Access.WRITE else actor.may_read(field_class)
     if not ok:
-        raise Forbidden(f"your role ({actor.role.value}) may not {access.value} {field_class.value} fields")
+        raise Forbidden(
+            say(
+                "your role (%(role)s) may not %(access)s %(fields)s fields",
+                role=actor.role.value,
+                access=access.value,
+                fields=field_class.value,
+            )
+        )
 
 
 def require_site(actor: Actor, site_id: uuid.UUID | None, *, what: str = "site") -> None:
     """For acts that name a site (register there, import there): refuse sites outside the scope."""
     if not actor.covers(site_id):
-        raise Forbidden(f"this {what} is not one of your sites")
+        raise Forbidden(say("this %(what)s is not one of your sites", what=what))
 
 
 def require_site_management(actor: Actor, site_id: uuid.UUID) -> None:
@@ -271,11 +285,11 @@ def require_site_management(actor: Actor, site_id: uuid.UUID) -> None:
     their own."""
     require(actor, Permission.SITE_MANAGE)
     if not (actor.all_sites or actor.role is Role.ADMINISTRATOR or actor.covers(site_id)):
-        raise Forbidden("this site is not one of your sites")
+        raise Forbidden(say("this site is not one of your sites"))
 
 
 def require_record(actor: Actor, site_id: uuid.UUID | None, record_id: uuid.UUID, *, what: str) -> None:
     """For records opened by id: a record outside the scope does not exist for this actor (no hint that
     it does), unless a break-glass grant opened it."""
     if not actor.may_open(site_id, record_id):
-        raise NotFound(f"{what} not found")
+        raise NotFound(say("%(what)s not found", what=what))

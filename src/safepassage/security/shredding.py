@@ -15,6 +15,7 @@ from safepassage.security.grants import ShredRequest, ShredState
 from safepassage.security.keys.usecases import ShredReport, shred_site
 from safepassage.security.policy import Actor, Permission, Role, require, require_site
 from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 SHRED_REQUEST_MINUTES = 30
@@ -26,12 +27,12 @@ def request_shred(uow: UnitOfWork, site_id: uuid.UUID, *, reason: str, actor: Ac
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON:
         raise Invalid(
-            "say why the site's protected data must be destroyed",
-            problems=[FieldProblem("reason", f"at least {MIN_REASON} characters")],
+            say("say why the site's protected data must be destroyed"),
+            problems=[FieldProblem("reason", say("at least %(n)s characters", n=MIN_REASON))],
         )
     with uow.acting(actor):
         if uow.session.get(Site, site_id) is None:
-            raise NotFound(f"site {site_id} does not exist")
+            raise NotFound(say("site %(id)s does not exist", id=site_id))
         require_site(actor, site_id)
         now = uow.now()
         request = ShredRequest(
@@ -62,10 +63,10 @@ def _pending_request(uow: UnitOfWork, request_id: uuid.UUID, actor: Actor) -> Sh
     """The request, of one of the actor's sites, still waiting for a decision."""
     request = uow.session.get(ShredRequest, request_id)
     if request is None:
-        raise NotFound(f"shred request {request_id} does not exist")
+        raise NotFound(say("shred request %(id)s does not exist", id=request_id))
     require_site(actor, request.site_id)
     if request.state != ShredState.PENDING:
-        raise Conflict(f"this shred request is {request.state.value}")
+        raise Conflict(say("this shred request is %(state)s", state=request.state.value))
     return request
 
 
@@ -75,9 +76,9 @@ def approve_shred(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) -> Sh
     with uow.acting(actor):
         request = _pending_request(uow, request_id, actor)
         if uow.now() >= request.expires_at:
-            raise Conflict("this shred request has lapsed: ask again")
+            raise Conflict(say("this shred request has lapsed: ask again"))
         if request.requested_by == actor.username:
-            raise Forbidden("a shred is approved by a second supervisor, not by the one who asked")
+            raise Forbidden(say("a shred is approved by a second supervisor, not by the one who asked"))
         requester = Actor(
             username=request.requested_by,
             role=Role.SUPERVISOR,

@@ -24,6 +24,7 @@ from safepassage.security.actors import actor_of
 from safepassage.security.models import ApiToken, User
 from safepassage.security.policy import GRANTS, Actor, Permission, Role, require
 from safepassage.shared.errors import FieldProblem, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
 from safepassage.uow import UnitOfWork
 
@@ -47,9 +48,12 @@ def parse_scopes(values: Iterable[str]) -> frozenset[Permission]:
     if unknown:
         names = ", ".join(p.value for p in Permission)
         raise Invalid(
-            "unknown scope",
+            say("unknown scope"),
             problems=[
-                FieldProblem("scopes", f"'{u}' is not a permission (one of: {names})") for u in unknown
+                FieldProblem(
+                    "scopes", say("'%(scope)s' is not a permission (one of: %(names)s)", scope=u, names=names)
+                )
+                for u in unknown
             ],
         )
     return frozenset(scopes)
@@ -63,8 +67,14 @@ def scopes_for(role: Role, scopes: frozenset[Permission] | None) -> frozenset[Pe
     beyond = sorted(p.value for p in scopes - granted)
     if beyond:
         raise Invalid(
-            "a token cannot carry more than its user's role",
-            problems=[FieldProblem("scopes", f"the role {role.value} does not grant {p}") for p in beyond],
+            say("a token cannot carry more than its user's role"),
+            problems=[
+                FieldProblem(
+                    "scopes",
+                    say("the role %(role)s does not grant %(permission)s", role=role.value, permission=p),
+                )
+                for p in beyond
+            ],
         )
     return scopes | {Permission.AUTHENTICATED}
 
@@ -85,14 +95,14 @@ def issue_token(
         require(actor, Permission.USER_MANAGE)
     if valid_for <= dt.timedelta(0) or valid_for > max_lifetime:
         raise Invalid(
-            "the token's lifetime is out of bounds",
-            problems=[FieldProblem("valid_days", f"between 1 and {max_lifetime.days} days")],
+            say("the token's lifetime is out of bounds"),
+            problems=[FieldProblem("valid_days", say("between 1 and %(days)s days", days=max_lifetime.days))],
         )
     token = PREFIX + secrets.token_urlsafe(32)
     with uow.acting(actor):
         user = uow.session.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None:
-            raise NotFound(f"user '{username}' does not exist")
+            raise NotFound(say("user '%(name)s' does not exist", name=username))
         carried = scopes_for(Role(user.role), scopes)
         now = uow.now()
         row = ApiToken(
@@ -172,7 +182,7 @@ def revoke_token(uow: UnitOfWork, token_id: uuid.UUID, *, actor: Actor) -> None:
     with uow.acting(actor):
         row = uow.session.get(ApiToken, token_id)
         if row is None or (row.user_id != actor.user_id and not actor.can(Permission.USER_MANAGE)):
-            raise NotFound("token not found")
+            raise NotFound(say("token not found"))
         if row.revoked_at is None:
             row.revoked_at = uow.now()
             uow.audit("token.revoke", entity="api_tokens", entity_id=row.id)

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from safepassage.shared.i18n import say
+
 
 class DatePrecision(StrEnum):
     DAY = "day"
@@ -36,15 +38,21 @@ class PartialDate:
 
     def __post_init__(self) -> None:
         if self.day is not None and self.month is None:
-            raise ValueError("a day needs a month")
+            raise ValueError(say("a day needs a month"))
         if self.month is not None and self.year is None:
-            raise ValueError("a month needs a year")
+            raise ValueError(say("a month needs a year"))
         if self.month is not None and not 1 <= self.month <= 12:
-            raise ValueError(f"month {self.month} is not between 1 and 12")
+            raise ValueError(say("month %(month)s is not between 1 and 12", month=self.month))
         if self.year is not None and self.month is not None and self.day is not None:
             last = calendar.monthrange(self.year, self.month)[1]
             if not 1 <= self.day <= last:
-                raise ValueError(f"day {self.day} does not exist in {self.year}-{self.month:02d}")
+                raise ValueError(
+                    say(
+                        "day %(day)s does not exist in %(month)s",
+                        day=self.day,
+                        month=f"{self.year}-{self.month:02d}",
+                    )
+                )
 
     @property
     def precision(self) -> DatePrecision:
@@ -119,11 +127,13 @@ class PartialDate:
         value = cls(estimated=estimated) if not raw else cls._parse_text(raw, estimated)
         if value.year is not None:
             if value.year < EARLIEST_YEAR:
-                raise ValueError(f"year {value.year} is before {EARLIEST_YEAR}")
+                raise ValueError(
+                    say("year %(year)s is before %(earliest)s", year=value.year, earliest=EARLIEST_YEAR)
+                )
             limit = today or dt.datetime.now(dt.UTC).date()
             earliest = value.earliest()
             if earliest is not None and earliest > limit:
-                raise ValueError(f"{value.iso()} is in the future")
+                raise ValueError(say("%(date)s is in the future", date=value.iso()))
         if precision is not None:
             value = value.truncated(DatePrecision(precision))
         return value
@@ -142,7 +152,7 @@ class PartialDate:
         if match:
             month, year = match.groups()
             return cls._build(int(year), month, None, estimated, raw)
-        raise ValueError(f"'{raw}' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+        raise ValueError(say("'%(raw)s' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD", raw=raw))
 
     @classmethod
     def _build(cls, year: int, month: str | None, day: str | None, estimated: bool, raw: str) -> PartialDate:
@@ -154,7 +164,7 @@ class PartialDate:
                 estimated=estimated,
             )
         except ValueError as exc:
-            raise ValueError(f"'{raw}' is not a real date: {exc}") from exc
+            raise ValueError(say("'%(raw)s' is not a real date: %(why)s", raw=raw, why=exc)) from exc
 
     @classmethod
     def from_date(cls, value: dt.date, *, estimated: bool = False) -> PartialDate:

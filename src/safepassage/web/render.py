@@ -23,6 +23,7 @@ from safepassage import __version__
 from safepassage.security.policy import Permission
 from safepassage.sessions import SESSION_LANG
 from safepassage.shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from safepassage.shared.i18n import speaking
 from safepassage.shared.ids import short
 from safepassage.web import i18n, labels
 from safepassage.web.security import (
@@ -167,7 +168,8 @@ class PageRoute(APIRoute):
 
         async def page_handler(request: Request) -> Response:
             try:
-                return await handler(request)
+                with speaking(gettext_for(request)):  # refusals made for this page in its language
+                    return await handler(request)
             except LoginRequired:
                 target = request.url.path if request.method == "GET" else "/"
                 if request.url.query and request.method == "GET":

@@ -34,6 +34,7 @@ from safepassage.registry.services.lookups import get_person_or_raise
 from safepassage.security.policy import Actor, Permission, require
 from safepassage.shared.dates import DatePrecision
 from safepassage.shared.errors import FieldProblem, Invalid
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 ERASED = "«erased»"
@@ -55,8 +56,8 @@ def erase_person(uow: UnitOfWork, person_id: uuid.UUID, *, actor: Actor, reason:
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON:
         raise Invalid(
-            "say why the person's data is erased",
-            problems=[FieldProblem("reason", f"at least {MIN_REASON} characters")],
+            say("say why the person's data is erased"),
+            problems=[FieldProblem("reason", say("at least %(n)s characters", n=MIN_REASON))],
         )
     with uow.acting(actor):
         person = get_person_or_raise(uow, person_id, actor=actor)

@@ -13,6 +13,7 @@ from safepassage.registry.models import (
 from safepassage.registry.services.lookups import get_site_or_raise
 from safepassage.security.policy import Actor, Permission, require, require_site_management
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 # ---------------------------------------------------------------------------------------------------
@@ -25,7 +26,7 @@ def create_site(uow: UnitOfWork, cmd: schemas.SiteCreate, *, actor: Actor) -> uu
         if uow.session.scalar(select(Site.id).where(Site.code == cmd.code)) is not None:
             raise Conflict(
                 f"a site with code '{cmd.code}' exists already",
-                problems=[FieldProblem("code", "already in use")],
+                problems=[FieldProblem("code", say("already in use"))],
             )
         site = Site(created_at=uow.now(), **cmd.model_dump())
         uow.session.add(site)
@@ -40,6 +41,9 @@ def update_site(uow: UnitOfWork, site_id: uuid.UUID, cmd: schemas.SiteUpdate, *,
         require_site_management(actor, site.id)
         for key, value in cmd.model_dump(exclude_unset=True).items():
             if value is None and key in {"name", "kind", "bed_capacity"}:
-                raise Invalid(f"{key} cannot be empty", problems=[FieldProblem(key, "cannot be empty")])
+                raise Invalid(
+                    say("%(field)s cannot be empty", field=key),
+                    problems=[FieldProblem(key, say("cannot be empty"))],
+                )
             setattr(site, key, value)
         uow.commit()

@@ -12,6 +12,7 @@ from safepassage.security.keys.models import KeyState, SiteKey
 from safepassage.security.keys.service import FieldKeys, Rewrapped, field_keys
 from safepassage.security.policy import Actor, Permission, require
 from safepassage.shared.errors import FieldProblem, Forbidden, Invalid
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 MIN_REASON = 10
@@ -121,22 +122,26 @@ def shred_site(
     gone is finished by running the shred again."""
     require(actor, Permission.SHRED)
     if not approver.can(Permission.SHRED):
-        raise Forbidden(f"the second approver's role ({approver.role.value}) may not approve a shred")
+        raise Forbidden(
+            say("the second approver's role (%(role)s) may not approve a shred", role=approver.role.value)
+        )
     if approver.username == actor.username or (
         actor.user_id is not None and approver.user_id == actor.user_id
     ):
         raise Invalid(
-            "a shred needs a second, different approver",
-            problems=[FieldProblem("approver", "must be another supervisor")],
+            say("a shred needs a second, different approver"),
+            problems=[FieldProblem("approver", say("must be another supervisor"))],
         )
     for who in (actor, approver):
         if not who.covers(site_id):
-            raise Forbidden(f"{who.username} does not work for this site: both supervisors must")
+            raise Forbidden(
+                say("%(name)s does not work for this site: both supervisors must", name=who.username)
+            )
     reason = reason.strip()
     if len(reason) < MIN_REASON:
         raise Invalid(
-            "say why the site's protected data must be destroyed",
-            problems=[FieldProblem("reason", f"at least {MIN_REASON} characters")],
+            say("say why the site's protected data must be destroyed"),
+            problems=[FieldProblem("reason", say("at least %(n)s characters", n=MIN_REASON))],
         )
     with uow.acting(actor):
         keys: FieldKeys = field_keys(uow.session)
