@@ -139,6 +139,7 @@ class Server:
     loop: str = "auto"  # asyncio, uvloop, auto
     pythonpath: Sequence[str] = ()  # put first on the server's path (a worktree's src, extra packages)
     env: Mapping[str, str] = field(default_factory=dict)
+    var_dir: str | None = None  # SAFEPASSAGE_VAR_DIR; servers of one benchmark share it (site keys)
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -154,7 +155,7 @@ class Server:
         env.update(
             SAFEPASSAGE_DATABASE_URL=sa_url(self.database),
             SAFEPASSAGE_SECRET_KEY="bench-secret-key-" + "x" * 32,
-            SAFEPASSAGE_VAR_DIR=self._tmp.name,
+            SAFEPASSAGE_VAR_DIR=self.var_dir or self._tmp.name,
             SAFEPASSAGE_LOG_LEVEL="WARNING",
             PYTHONPATH=os.pathsep.join([*self.pythonpath, str(BENCH_DIR), env.get("PYTHONPATH", "")]),
         )

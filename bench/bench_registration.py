@@ -31,6 +31,7 @@ import functools
 import json
 import re
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -443,6 +444,9 @@ def main() -> int:
     floors_tx: list[float] = []
     floors_batch: list[float] = []
     server_env = {c.NO_DUPLICATE_CHECK: "1"} if args.no_duplicate_check else {}
+    # one var dir for every server: the field-encryption keys of the sites (made by whichever server
+    # first seals a protection attribute at a site) are files there, and every server needs them
+    shared_var = tempfile.TemporaryDirectory(prefix="sp-bench-var-")
     if args.no_duplicate_check:
         shape_note = ", without the possible-duplicate check"
     else:
@@ -456,6 +460,7 @@ def main() -> int:
                 loop=args.loop,
                 pythonpath=args.server_path,
                 env=server_env,
+                var_dir=shared_var.name,
             )
             for _ in range(args.servers)
         ]
@@ -469,10 +474,12 @@ def main() -> int:
                 loop=args.loop,
                 pythonpath=args.server_path,
                 env=server_env,
+                var_dir=shared_var.name,
             )
         ]
         shape = f"uvicorn --workers {args.workers}"
     with contextlib.ExitStack() as stack:
+        stack.callback(shared_var.cleanup)
         for server in servers:
             stack.enter_context(server)
         urls = [server.base_url for server in servers]
