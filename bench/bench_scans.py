@@ -282,7 +282,13 @@ def main() -> int:
     )
     ap.add_argument("--clients", type=int, default=8, help="Concurrent clients (and floor connections).")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes.")
-    ap.add_argument("--batch", type=int, default=50, help="Scans per request in the offline-upload shape.")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        nargs="+",
+        default=[50],
+        help="Scans per request in the offline-upload shape (several: one shape each, e.g. 50 10).",
+    )
     ap.add_argument("--duration", type=float, default=20.0, help="Seconds measured per repeat.")
     ap.add_argument("--warmup", type=float, default=3.0, help="Seconds of warm-up before each shape.")
     ap.add_argument("--repeats", type=int, default=2)
@@ -301,7 +307,8 @@ def main() -> int:
     print(f"setup: {len(world.passes)} persons with a pass on one leg ({time.perf_counter() - t0:.1f} s)")
     scans = make_scans(world, 400_000, args.seed)
     cursor = 0
-    results: dict[str, list[Run]] = {"single": [], "batch": []}
+    shapes = [("single", 1)] + [(f"batch {b}", b) for b in args.batch]
+    results: dict[str, list[Run]] = {shape: [] for shape, _ in shapes}
     server = c.Server(
         args.database, workers=args.workers, env={"SAFEPASSAGE_BOARDING_PASS_KEY_FILE": str(key_file)}
     )
@@ -310,7 +317,7 @@ def main() -> int:
         meter = c.CpuMeter(
             {"server": server.pids(), "postgres": "postgres", "load generator": [__import__("os").getpid()]}
         )
-        for shape, batch in (("single", 1), ("batch", args.batch)):
+        for shape, batch in shapes:
             _, cursor = asyncio.run(
                 drive(server.base_url, token, scans, cursor, batch, args.clients, args.warmup, None)
             )
@@ -332,7 +339,7 @@ def main() -> int:
         p99 = c.median([c.percentile(r.latencies, 99) for r in runs])
         ok_rate, ok_p99 = rate >= TARGET_RATE, p99 <= TARGET_P99
         print(
-            f"{shape:6s}: median {rate:.0f} scans/s ({rate / floor_rate:.0%} of the floor), "
+            f"{shape:9s}: median {rate:.0f} scans/s ({rate / floor_rate:.0%} of the floor), "
             f"p99 {p99 * 1e3:.1f} ms; target >= {TARGET_RATE:.0f}/s {'MET' if ok_rate else 'NOT MET'}, "
             f"p99 <= {TARGET_P99 * 1e3:.0f} ms {'MET' if ok_p99 else 'NOT MET'}"
         )
