@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -178,11 +179,7 @@ def main() -> None:
     print(f"  lower bound without re-optimising tiers: {on_cancelled:,}")
     reasons: dict[str, int] = {}
     for c in replan.changes:
-        key = (
-            c.reason.split(" L")[0]
-            if c.reason.startswith(("leg", "moved up", "new group", "bumped"))
-            else c.reason
-        )
+        key = re.sub(r"\bL\d+\b", "L…", c.reason)  # grouped by reason, whichever leg
         reasons[key] = reasons.get(key, 0) + 1
     print(f"  changes by reason: {reasons}")
 

@@ -167,6 +167,6 @@ def test_a_child_stopped_at_the_deadline_still_gives_a_valid_plan():
     plan = plan_movements(pb, HighsSolver(isolate=True, time_limit=0.01))
     assert verify(pb, plan) == []
     assert plan.outcome in (Outcome.TIME_LIMIT, Outcome.OPTIMAL)
-    if plan.outcome == Outcome.TIME_LIMIT:
-        assert plan.notes
+    if plan.outcome == Outcome.TIME_LIMIT:  # says so: a greedy fallback in the notes, or a level unproven
+        assert plan.notes or any(lv.status != "optimal" for lv in plan.levels)
     assert plan.placements  # the greedy fallback still moves people

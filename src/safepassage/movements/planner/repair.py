@@ -34,7 +34,7 @@ from safepassage.movements.planner.milp import Model
 
 TOL = 1e-7
 SMALL_MILP_S = 0.5  # each local re-solve: its best plan after this long is taken (never worse)
-STALE = 60  # re-solves in a row without a change before the search stops (at least 2 per leg)
+STALE = 40  # re-solves in a row without a change before the search stops (at least 2 per leg)
 
 
 class Packing:
