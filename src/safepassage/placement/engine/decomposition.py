@@ -202,12 +202,14 @@ def solve_lp(
     start_columns: BoolArray | None = None,
     lp_solver: str = "ipm",
     progress: Callable[[float], None] | None = None,
+    initial_bound: float | None = None,
 ) -> tuple[FloatArray, float, float, FloatArray, int, int, str]:
     """Column generation to the LP optimum (or the deadline).
 
     Returns (x of the last optimal restricted master, its objective, the best proven bound, capacity
     duals, rounds, columns, status). ``start_columns`` (e.g. a greedy placement) seeds the master so
-    that its first solution already places nearly everyone.
+    that its first solution already places nearly everyone. ``initial_bound`` is a bound already
+    proven (e.g. the Lagrangian dual's); the result is never above it.
     """
     start = time.monotonic()
     n_types, n_regions = p.value.shape
@@ -227,6 +229,8 @@ def solve_lp(
         ts, rs = np.nonzero(present)
         master.add(ts.astype(np.int64), rs.astype(np.int64))
     bound = float(p.count @ np.maximum(masked.max(axis=1, initial=-np.inf), 0.0)) if n_regions else 0.0
+    if initial_bound is not None:
+        bound = min(bound, initial_bound)
     rounds, status, lp_obj = 0, "optimal", 0.0
     x = np.zeros((n_types, n_regions))
     y_cap = np.zeros_like(p.capacity)
