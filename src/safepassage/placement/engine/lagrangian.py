@@ -127,7 +127,8 @@ def solve_dual(
 
 
 def dual_greedy(p: TypedProblem, prices: FloatArray, left: FloatArray, residual: FloatArray) -> FloatArray:
-    """Types by their best reduced value, each to its best-priced region that still fits.
+    """Types by regret (best reduced value less the next best, or less nothing), each to its
+    best-priced region that still fits: types that lose most when pushed from their region go first.
 
     ``left`` (households per type still to place) and ``residual`` (capacity left) are updated in
     place. As many households of a type as fit go at once, so the loop runs once per type and region.
@@ -135,7 +136,12 @@ def dual_greedy(p: TypedProblem, prices: FloatArray, left: FloatArray, residual:
     out = np.zeros_like(p.value)
     reduced = reduced_values(p, prices)
     best = reduced.max(axis=1, initial=-np.inf)
-    order = np.argsort(-best, kind="stable")
+    if reduced.shape[1] > 1:
+        second = np.partition(np.where(np.isfinite(reduced), reduced, -1e300), -2, axis=1)[:, -2]
+    else:
+        second = np.full(len(best), -1e300)
+    regret = np.where(np.isfinite(best), best - np.maximum(second, 0.0), -np.inf)
+    order = np.argsort(-regret, kind="stable")
     ranked = np.argsort(-reduced, axis=1, kind="stable")
     for t in order:
         if left[t] < 0.5 or not np.isfinite(best[t]):
