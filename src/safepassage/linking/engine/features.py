@@ -18,6 +18,7 @@ equality, edit distance and arithmetic that runs the same on DuckDB and on Spark
 ``bjan1``       1 when the date is a typed 1 January (possibly a year only)
 ``sex``         ``M``/``F`` or NULL
 ``doc``         document number key (upper case, no separators) or NULL
+``doc_sorted``  its characters sorted (two digits transposed: ``2345058``/``2345085`` agree here)
 ``phone``       E.164 (or digits) or NULL
 ``place_sk``    skeleton of the birth place
 ``nat``         nationalities, sorted, ``;``-joined
@@ -26,7 +27,8 @@ equality, edit distance and arithmetic that runs the same on DuckDB and on Spark
                 ``k_by2b``: years one apart always share one of them), the birth year alone (``k_year``:
                 tracing sets it from an approximate age while leaving ``by`` empty, and ``k_tol`` to the
                 request's tolerance), given and family
-                skeletons (``k_name``; ``k_nodate`` only where no birth year is given); see
+                skeletons (``k_name``; ``k_nodate`` only where no birth year is given), the full
+                birth date (``k_date``, only a day given and not a 1 January); see
                 ``model.blocking_rules``
 ==============  =================================================================================
 """
@@ -70,6 +72,7 @@ FEATURE_COLUMNS: dict[str, str] = {
     "bjan1": "INTEGER",
     "sex": "VARCHAR",
     "doc": "VARCHAR",
+    "doc_sorted": "VARCHAR",
     "phone": "VARCHAR",
     "place_sk": "VARCHAR",
     "place_snd": "VARCHAR",
@@ -84,6 +87,7 @@ FEATURE_COLUMNS: dict[str, str] = {
     "k_tol": "INTEGER",
     "k_name": "VARCHAR",
     "k_nodate": "VARCHAR",
+    "k_date": "VARCHAR",
 }
 
 
@@ -104,6 +108,8 @@ def features_of(clean: CleanRecord) -> dict[str, Any]:
     pair = sorted(k for k in (k_given, k_family) if k)
     birth = clean.birth
     k_name = f"{given_sk}|{family_sk}" if given_sk and family_sk else None
+    full_date = birth.day is not None and birth.month is not None and not birth.january_first
+    document = clean.document
     return {
         "unique_id": record.record_id,
         "given_lat": _or_none(latin_key(record.given_name)),
@@ -121,7 +127,8 @@ def features_of(clean: CleanRecord) -> dict[str, Any]:
         "bd": birth.day,
         "bjan1": int(birth.january_first),
         "sex": _or_none(clean.sex),
-        "doc": _or_none(clean.document),
+        "doc": _or_none(document),
+        "doc_sorted": "".join(sorted(document)) if document else None,
         "phone": _or_none(clean.phone),
         "place_sk": _or_none(skeleton_key(record.birth_place)),
         "place_snd": _or_none(sound(skeleton_key(record.birth_place))),
@@ -136,6 +143,7 @@ def features_of(clean: CleanRecord) -> dict[str, Any]:
         "k_tol": 0,
         "k_name": k_name,
         "k_nodate": k_name if birth.year is None else None,
+        "k_date": f"{birth.year}-{birth.month}-{birth.day}" if full_date else None,
     }
 
 

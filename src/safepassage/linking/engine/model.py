@@ -78,6 +78,11 @@ def _near(column: str, label: str) -> Level:
     )
 
 
+_ONE_TYPO_LONG = (
+    "levenshtein(given_lat_l, given_lat_r) <= 1 AND length(given_lat_l) >= 5 AND length(given_lat_r) >= 5"
+)
+
+
 def _swapped() -> Level:
     return _level("given_snd_l = family_snd_r AND family_snd_l = given_snd_r", "given and family swapped")
 
@@ -112,14 +117,26 @@ def _given_name() -> cl.CustomComparison:
             # A given name that differs beyond vowels and sound classes where the family, the
             # father or the phone agree is the pattern of a relative: its weight is fixed (not
             # learnt: EM would take the sibling pairs in its blocks for matches) and outweighs
-            # all the rest. Relatives do not share a document number: one that agrees lifts it.
+            # all the rest. Relatives do not share a document number: one that agrees, or has two
+            # digits transposed (the same digits in another order), lifts it. So does a one-letter
+            # typo in a name of five letters or more (Nikita / Nikiga): siblings' names that close
+            # are short (Amir / Samir, Yana / Dana) and stay under the veto.
             _level(
                 "(father_sk_l = father_sk_r OR family_sk_l = family_sk_r OR phone_l = phone_r) "
-                "AND (doc_l IS NULL OR doc_r IS NULL OR doc_l <> doc_r)",
+                "AND (doc_l IS NULL OR doc_r IS NULL OR doc_sorted_l <> doc_sorted_r) "
+                f"AND NOT ({_ONE_TYPO_LONG})",
                 "different, same family (a relative)",
             ).configure(m_probability=1e-20, fix_m_probability=True),
             _near("given_lat", "near spelling"),
             _typo("given_sk", "one consonant differs"),
+            _level(
+                "levenshtein(given_lat_l, family_lat_r) <= 2 AND levenshtein(family_lat_l, given_lat_r) <= 2",
+                "given and family swapped, near spelling",
+            ),
+            _level(
+                "given_lat_l = family_lat_r OR family_lat_l = given_lat_r",
+                "one name in the other's field",
+            ),
             cll.ElseLevel().configure(
                 label_for_charts="different", m_probability=0.005, fix_m_probability=True
             ),
@@ -141,6 +158,7 @@ def _family_name() -> cl.CustomComparison:
             ),
             _eq("family_snd", "same sound"),
             _typo("family_sk", "one consonant differs"),
+            _near("family_lat", "near spelling"),
             _eq("family_first", "first part agrees"),
             cll.ElseLevel().configure(label_for_charts="different"),
         ],
@@ -187,6 +205,12 @@ def _birth_date() -> cl.CustomComparison:
             _level(same_year, "same year, other month"),
             _level(one_apart, "one year apart, other day"),
             _level("abs(by_l - by_r) <= 3", "two or three years apart"),
+            # a mistyped year (1979 / 1997) keeps the day and month; a son named after his father
+            # rarely shares both
+            _level(
+                "bm_l = bm_r AND bd_l = bd_r AND bjan1_l = 0 AND bjan1_r = 0",
+                "same day and month, another year",
+            ),
             # A birth year off by more than three is rarely an error: fixed, so that a son named
             # after his father stays apart even where EM saw few such pairs.
             cll.ElseLevel().configure(
@@ -196,14 +220,17 @@ def _birth_date() -> cl.CustomComparison:
     )
 
 
-def _exact_or_typo(column: str, name: str, description: str) -> cl.CustomComparison:
+def _document() -> cl.CustomComparison:
+    """Document numbers: the same, one typo, or the same characters in another order (two digits
+    transposed, which is two edits)."""
     return cl.CustomComparison(
-        output_column_name=name,
-        comparison_description=description,
+        output_column_name="document",
+        comparison_description="Document number",
         comparison_levels=[
-            _null(column),
-            _eq(column, "same"),
-            _typo(column, "one typo"),
+            _null("doc"),
+            _eq("doc", "same"),
+            _typo("doc", "one typo"),
+            _level("doc_sorted_l = doc_sorted_r AND length(doc_l) >= 5", "digits transposed"),
             cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )
@@ -249,7 +276,7 @@ def comparisons() -> list[ComparisonCreator | dict[str, Any]]:
         _father_name(),
         _birth_date(),
         _exact("sex", "sex", "Sex"),
-        _exact_or_typo("doc", "document", "Document number"),
+        _document(),
         _phone(),
         cl.CustomComparison(
             output_column_name="birth_place",
@@ -295,7 +322,17 @@ def blocking_rules() -> list[Any]:
         block_on("doc"),
         block_on("phone"),
         block_on("given_first", "by", "bm"),  # a family name changed at marriage
-        block_on("k_family", "k_father", "k_by2a"),  # a given name written very differently
+        # a given name written very differently (or mistyped), birth years within one
+        block_on("k_family", "k_father", "k_by2a"),
+        block_on("k_family", "k_father", "k_by2b"),
+        # a family name written very differently (Ибрагим / Ibrahim), or married
+        block_on("k_given", "k_father", "k_by2a"),
+        block_on("k_given", "k_father", "k_by2b"),
+        # the same full birth date (a day given, not a 1 January) with one name's sound, or with
+        # the birth place: a typo in the other name, or given and family names swapped
+        block_on("k_date", "k_family"),
+        block_on("k_date", "k_given"),
+        block_on("k_date", "place_sk"),
     ]
 
 
