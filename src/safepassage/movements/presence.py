@@ -29,11 +29,13 @@ and the scope is restored after the write.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from safepassage.movements.models import Checkpoint, Scan, ScanOutcome
@@ -56,16 +58,17 @@ def follow_scans(uow: UnitOfWork, new: Sequence[Scan], *, actor: Actor) -> int:
     if widened:
         session.execute(_SET_RECORDS, {"ids": ",".join(granted + [str(p) for p in persons])})
     try:
-        latest: dict[uuid.UUID, Scan] = {}
-        for scan in session.scalars(
-            select(Scan).where(Scan.person_id.in_(persons), Scan.outcome == ScanOutcome.ACCEPTED)
-        ):
-            assert scan.person_id is not None
-            best = latest.get(scan.person_id)
-            if best is None or (scan.device_at, scan.client_id) > (best.device_at, best.client_id):
-                latest[scan.person_id] = scan
+        latest = _latest(session, persons)
+        # the stays that can matter: open ones, and those ending at or after the earliest new scan
+        # (an older stay can neither hold a new scan nor be as recent as the latest scan)
+        since = min(s.device_at for s in new)
         stays: dict[uuid.UUID, list[SiteStay]] = defaultdict(list)
-        for stay in session.scalars(select(SiteStay).where(SiteStay.person_id.in_(persons))):
+        for stay in session.scalars(
+            select(SiteStay).where(
+                SiteStay.person_id.in_(persons),
+                or_(SiteStay.checked_out_at.is_(None), SiteStay.checked_out_at >= since),
+            )
+        ):
             stays[stay.person_id].append(stay)
         arrived: dict[uuid.UUID, list[Scan]] = defaultdict(list)
         for scan in new:
@@ -85,7 +88,39 @@ def follow_scans(uow: UnitOfWork, new: Sequence[Scan], *, actor: Actor) -> int:
     return moved
 
 
-def _where(scan: Scan) -> uuid.UUID | None:
+@dataclass(frozen=True)
+class _Last:
+    """A person's latest accepted scan: what ``_follow`` needs of it."""
+
+    checkpoint: Checkpoint
+    site_id: uuid.UUID | None
+    device_at: dt.datetime
+
+
+def _latest(session: Session, persons: list[uuid.UUID]) -> dict[uuid.UUID, _Last]:
+    """Each person's latest accepted scan by device time (the client id breaks ties), one row each."""
+    ranked = (
+        select(
+            Scan.person_id,
+            Scan.checkpoint,
+            Scan.site_id,
+            Scan.device_at,
+            func.row_number()
+            .over(partition_by=Scan.person_id, order_by=(Scan.device_at.desc(), Scan.client_id.desc()))
+            .label("rank"),
+        )
+        .where(Scan.person_id.in_(persons), Scan.outcome == ScanOutcome.ACCEPTED)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.person_id, ranked.c.checkpoint, ranked.c.site_id, ranked.c.device_at).where(
+            ranked.c.rank == 1
+        )
+    )
+    return {person: _Last(checkpoint, site, at) for person, checkpoint, site, at in rows}
+
+
+def _where(scan: Scan | _Last) -> uuid.UUID | None:
     """The site a scan puts its person at (none on board)."""
     return None if scan.checkpoint is Checkpoint.BOARDING else scan.site_id
 
@@ -98,7 +133,7 @@ def _shorten(stays: list[SiteStay], scan: Scan, by: str) -> None:
             stay.checked_out_at, stay.checked_out_by = scan.device_at, by
 
 
-def _follow(session: Session, person: uuid.UUID, stays: list[SiteStay], last: Scan, by: str) -> bool:
+def _follow(session: Session, person: uuid.UUID, stays: list[SiteStay], last: _Last, by: str) -> bool:
     known = [s.checked_in_at for s in stays] + [s.checked_out_at for s in stays if s.checked_out_at]
     if known and last.device_at <= max(known):
         return False  # the registry knows something as recent: a later check-in, a later scan

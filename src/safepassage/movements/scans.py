@@ -209,8 +209,9 @@ def _insert_new(uow: UnitOfWork, judged: dict[str, Scan]) -> dict[str, tuple[Sca
     rows = [{key: getattr(scan, key) for key in _COLUMNS} for scan in judged.values()]
     # no conflict target: naming one needs SELECT on it, which row-level security turns into "the new
     # row must be visible", and a scan at a site not the actor's is stored visible to nobody
-    statement = insert(_TABLE).values(rows).on_conflict_do_nothing()
-    result = s.execute(statement.execution_options(preserve_rowcount=True))
+    # rows as parameters (executemany), not literal VALUES: the statement compiles once and is cached
+    statement = insert(_TABLE).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    result = s.execute(statement, rows)
     stored = {client_id: (scan, False) for client_id, scan in judged.items()}
     inserted = int(getattr(result, "rowcount", -1))
     if inserted == len(rows):
