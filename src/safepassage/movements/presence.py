@@ -24,7 +24,8 @@ Row-level security: a destination's clerks may not see the registry record of a 
 elsewhere. The pass scanned at their site is the right to move that person's presence, and only
 that: for this step of the transaction the person's records are added to the actor's row scope
 (``safepassage.record_ids``, as a break-glass grant would, without its reach beyond this service),
-and the scope is restored after the write.
+and the scope is restored after the write (the scan service, which only appends its audit entry
+and commits afterwards, leaves it to the end of its transaction).
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ from safepassage.uow import UnitOfWork
 _SET_RECORDS = text("SELECT set_config('safepassage.record_ids', :ids, true)")
 
 
-def follow_scans(uow: UnitOfWork, new: Sequence[Scan], *, actor: Actor) -> int:
+def follow_scans(uow: UnitOfWork, new: Sequence[Scan], *, actor: Actor, restore: bool = True) -> int:
     """Bring the site stays of the persons of ``new`` (accepted scans just stored) in line with their
-    latest accepted scans; how many persons' presence moved."""
+    latest accepted scans; how many persons' presence moved. ``restore=False`` leaves the widened row
+    scope to the end of the transaction (one round trip less): only for a caller that reads nothing
+    more before it commits."""
     persons = sorted({s.person_id for s in new if s.person_id is not None})
     if not persons:
         return 0
@@ -83,7 +86,7 @@ def follow_scans(uow: UnitOfWork, new: Sequence[Scan], *, actor: Actor) -> int:
                 moved += 1
         session.flush()
     finally:
-        if widened:
+        if widened and restore:
             session.execute(_SET_RECORDS, {"ids": ",".join(granted)})
     return moved
 

@@ -173,9 +173,9 @@ def record_scans(
         stored = _insert_new(uow, judged)
         new = [scan for scan, duplicate in stored.values() if not duplicate]
         if new:
-            moved = presence.follow_scans(
-                uow, [s for s in new if s.outcome is ScanOutcome.ACCEPTED], actor=actor
-            )
+            accepted = [s for s in new if s.outcome is ScanOutcome.ACCEPTED]
+            # the last read of this transaction: the audit append and the commit follow
+            moved = presence.follow_scans(uow, accepted, actor=actor, restore=False)
             uow.audit(
                 "movement.scans.recorded",
                 entity="scans",
