@@ -12,10 +12,9 @@ the device scanned it before the revocation), a pass for another leg, a checkpoi
 the scanner's. One bad scan never refuses the batch.
 
 Presence. Where a person is now is derived from the same scans: their latest accepted scan says
-"at the assembly point of S" (check-in), "on leg L" (boarding) or "at S" (arrival). The registry's
-site stays are not written from here: a destination's clerks may not see the person's registry
-record (row-level security by registration site), and presence derived from scans needs no such
-right. ``present_at`` lists who is at a site now by their scans.
+"at the assembly point of S" (check-in), "on leg L" (boarding) or "at S" (arrival). ``present_at``
+lists who is at a site now by their scans, and each batch of accepted scans brings the registry's
+site stays (its occupancy) in line with the same latest scans (``movements.presence``).
 """
 
 from __future__ import annotations
@@ -136,8 +135,9 @@ def record_scans(
     uow: UnitOfWork, batch: schemas.ScanBatch, *, actor: Actor, public_key: Ed25519PublicKey
 ) -> schemas.ScanBatchResult:
     """Store a batch of scans (each judged on its own); a scan already received is answered as then.
-    The rows go in with one ``INSERT ... ON CONFLICT (client_id) DO NOTHING``: a scan already stored
-    (sent twice, or two uploads racing) is skipped by the database and answered as a duplicate.
+    The rows go in with one ``INSERT ... ON CONFLICT DO NOTHING`` (the unique client id): a scan
+    already stored (sent twice, or two uploads racing) is skipped by the database and answered as a
+    duplicate.
     Accepted scans then move their persons' presence in the registry (``movements.presence``)."""
     require(actor, Permission.MOVEMENTS_SCAN)
     unique = list({x.client_id: x for x in batch.scans}.values())
