@@ -4,6 +4,7 @@ member may duplicate, with the reasons, and does not name a person of another si
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -22,6 +23,7 @@ def test_the_registration_answer_names_a_possible_duplicate(
 ):
     clerk = make_user("clerk_dup", Role.REGISTRATION_CLERK, sites=[site_id])
     headers = api_as(clerk)
+    duplicates.CHECKER.refresh(container.uow())  # the server's index is built (see below when not)
     first = app_client.post("/api/v1/households", json=household_payload(site_id), headers=headers)
     assert first.status_code == 201, first.text
     natalya = next(m["id"] for m in first.json()["members"] if m["display_name"].startswith("Наталья"))
@@ -112,3 +114,74 @@ def test_the_delta_index_is_kept_until_someone_else_registers(container, site_id
     )
     found = duplicates.possible_duplicates(container.uow(), [m.id for m in second.members], actor=SYSTEM)
     assert found and all(d.person_id is not None for d in found)
+
+
+def test_a_registration_never_waits_for_the_index_and_says_it_was_not_checked(
+    app_client, api_as, container, site_id, make_user
+):
+    clerk = make_user("clerk_dup3", Role.REGISTRATION_CLERK, sites=[site_id])
+    headers = api_as(clerk)
+    first = app_client.post("/api/v1/households", json=household_payload(site_id), headers=headers)
+    natalya = next(m["id"] for m in first.json()["members"] if m["display_name"].startswith("Наталья"))
+    duplicates.CHECKER.invalidate()  # a server just started: no index yet
+    started: list[object] = []
+    build = duplicates.CHECKER.build_in_background
+
+    def spy(new_uow):  # type: ignore[no-untyped-def]
+        thread = build(new_uow)
+        started.append(thread)
+        return thread
+
+    duplicates.CHECKER.build_in_background = spy  # type: ignore[method-assign]
+    try:
+        unchecked = app_client.post("/api/v1/households", json=latin_natalya(site_id), headers=headers)
+    finally:
+        del duplicates.CHECKER.build_in_background
+    assert unchecked.status_code == 201, unchecked.text
+    assert unchecked.json()["duplicates_checked"] is False and unchecked.json()["possible_duplicates"] == []
+    assert started and started[0] is not None
+    started[0].join(timeout=120)  # type: ignore[attr-defined]
+    assert duplicates.CHECKER.ready()
+    checked = app_client.post("/api/v1/households", json=latin_natalya(site_id), headers=headers)
+    assert natalya in [d["person_id"] for d in checked.json()["possible_duplicates"]]
+
+
+def test_a_program_may_register_without_the_check(app_client, api_as, container, site_id, make_user):
+    clerk = make_user("clerk_dup4", Role.REGISTRATION_CLERK, sites=[site_id])
+    headers = api_as(clerk)
+    duplicates.CHECKER.refresh(container.uow())
+    app_client.post("/api/v1/households", json=household_payload(site_id), headers=headers)
+    r = app_client.post(
+        "/api/v1/households",
+        params={"check_duplicates": "false"},
+        json=latin_natalya(site_id),
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["duplicates_checked"] is False and r.json()["possible_duplicates"] == []
+    assert len(r.json()["members"]) == len(latin_natalya(site_id)["members"])  # registered all the same
+
+
+def test_checks_made_at_once_from_many_threads_answer_as_one_at_a_time(container, site_id):
+    registry.register_household_returning(
+        container.uow(), schemas.HouseholdCreate.model_validate(household_payload(site_id)), actor=SYSTEM
+    )
+    duplicates.CHECKER.refresh(container.uow())
+    persons = [
+        registry.register_household_returning(
+            container.uow(), schemas.HouseholdCreate.model_validate(latin_natalya(site_id)), actor=SYSTEM
+        )
+        .members[0]
+        .id
+        for _ in range(2)
+    ]
+
+    def check(_: int) -> list[tuple[object, object]]:
+        found = duplicates.CHECKER.check(container.uow(), persons, actor=SYSTEM)
+        return sorted((d.of, d.person_id) for d in found)
+
+    alone = check(0)
+    assert alone  # each Natalya may duplicate the first one (and the other)
+    with ThreadPoolExecutor(8) as pool:  # one index, its DuckDB connection shared by the threads
+        together = list(pool.map(check, range(16)))
+    assert together == [alone] * 16

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from safepassage.api.deps import Allowed, UowDep
+from safepassage.api.deps import Allowed, ContainerDep, UowDep
 from safepassage.linking.duplicates import possible_duplicates
 from safepassage.linking.schemas import RegisteredHousehold
 from safepassage.registry import queries, schemas, services
@@ -36,13 +36,29 @@ class Created(BaseModel):
 
 @router.post("/households", status_code=201, tags=["households"])
 def register_household(
-    cmd: schemas.HouseholdCreate, uow: UowDep, actor: Writer
+    cmd: schemas.HouseholdCreate,
+    uow: UowDep,
+    container: ContainerDep,
+    actor: Writer,
+    check_duplicates: Annotated[
+        bool,
+        Query(
+            description="Check the members against the registry (possible_duplicates). A program "
+            "loading many households may say false: the batch linking run compares them later."
+        ),
+    ] = True,
 ) -> RegisteredHousehold | schemas.HouseholdRead:
     """Register a whole household in one request; ``possible_duplicates`` (linking) is added when
-    a member may duplicate a registered person. Honours ``Idempotency-Key``."""
+    a member may duplicate a registered person, ``duplicates_checked: false`` when they were not
+    checked (asked not to, or the index is still being built: a registration never waits for it).
+    Honours ``Idempotency-Key``."""
     # the household as written: no second transaction to read back what this one just wrote
     read = services.register_household_returning(uow, cmd, actor=actor)
-    found = possible_duplicates(uow, [m.id for m in read.members], actor=actor)
+    if not check_duplicates:
+        return RegisteredHousehold(**read.model_dump(), duplicates_checked=False)
+    found = possible_duplicates(uow, [m.id for m in read.members], actor=actor, new_uow=container.uow)
+    if found is None:
+        return RegisteredHousehold(**read.model_dump(), duplicates_checked=False)
     return RegisteredHousehold(**read.model_dump(), possible_duplicates=found) if found else read
 
 

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -80,6 +81,10 @@ class DuplicateChecker:
         # the delta's index, kept while the same persons make the delta (a check builds it once)
         self._delta: tuple[tuple[dt.datetime, frozenset[uuid.UUID]], LinkIndex] | None = None
         self._building: threading.Thread | None = None
+        # one check at a time on an index: its DuckDB connection and Splink's tables are not shared
+        self._scoring = threading.Lock()
+        # how the background build gets a unit of work of its own (known once one was started)
+        self._new_uow: Callable[[], UnitOfWork] | None = None
 
     def ready(self) -> bool:
         """Whether the index is built (a check then answers within a second)."""
@@ -90,6 +95,7 @@ class DuplicateChecker:
         """Start building the index in a thread of its own (with its own unit of work), unless it is
         built or being built; returns the thread started."""
         with self._lock:
+            self._new_uow = new_uow
             if self._built is not None or (self._building is not None and self._building.is_alive()):
                 return None
             thread = threading.Thread(
@@ -98,6 +104,17 @@ class DuplicateChecker:
             self._building = thread
         thread.start()
         return thread
+
+    def _rebuild_aside(self, new_uow: Callable[[], UnitOfWork]) -> None:
+        """Rebuild the main index in a thread of its own while checks go on with the old one."""
+        with self._lock:
+            if self._building is not None and self._building.is_alive():
+                return
+            thread = threading.Thread(
+                target=self._build_quietly, args=(new_uow,), name="duplicate-check-index", daemon=True
+            )
+            self._building = thread
+        thread.start()
 
     def _build_quietly(self, new_uow: Callable[[], UnitOfWork]) -> None:
         try:
@@ -148,8 +165,13 @@ class DuplicateChecker:
                     if pid not in skip
                 ]
                 if len(delta_ids) > MAX_DELTA:  # too many for a small index: rebuild the main one
-                    self.invalidate()
-                    continue
+                    with self._lock:
+                        new_uow = self._new_uow
+                    if new_uow is None:  # no way to build it aside: here and now
+                        self.invalidate()
+                        continue
+                    self._rebuild_aside(new_uow)  # meanwhile, the newest registrations are checked
+                    delta_ids = sorted(delta_ids)[-MAX_DELTA:]  # (ids are UUIDv7: time-ordered)
                 if not delta_ids:
                     return [built.index]
                 key = (built.built_at, frozenset(delta_ids))
@@ -180,14 +202,21 @@ class DuplicateChecker:
         indexes = self.indexes(uow, leave_out=new)
         with uow.acting(SYSTEM):
             records = {pid: person_record(p) for pid, p in persons_by_id(uow, new).items()}
-        found: dict[uuid.UUID, list[Candidate]] = {}
-        for pid, record in records.items():
-            found[pid] = [
-                c
-                for index in indexes
-                for c in index.score_new_record(record, min_probability=MIN_PROBABILITY)
-            ]
+        found = self._score(indexes, records)
         return _answer(uow, records, found, new, actor=actor)
+
+    def _score(
+        self, indexes: list[LinkIndex], records: dict[uuid.UUID, PersonRecord]
+    ) -> dict[uuid.UUID, list[Candidate]]:
+        with self._scoring:
+            return {
+                key: [
+                    c
+                    for index in indexes
+                    for c in index.score_new_record(record, min_probability=MIN_PROBABILITY)
+                ]
+                for key, record in records.items()
+            }
 
     def check_drafts(
         self, uow: UnitOfWork, drafts: dict[uuid.UUID, PersonRecord], *, actor: Actor
@@ -197,14 +226,7 @@ class DuplicateChecker:
         if not drafts:
             return []
         indexes = self.indexes(uow)
-        found = {
-            key: [
-                c
-                for index in indexes
-                for c in index.score_new_record(record, min_probability=MIN_PROBABILITY)
-            ]
-            for key, record in drafts.items()
-        }
+        found = self._score(indexes, drafts)
         return _answer(uow, drafts, found, set(drafts), actor=actor)
 
 
@@ -262,11 +284,36 @@ def _full_name(record: PersonRecord) -> str:
 CHECKER = DuplicateChecker()
 
 
+@overload
 def possible_duplicates(
-    uow: UnitOfWork, person_ids: Sequence[uuid.UUID], *, actor: Actor
-) -> list[PossibleDuplicate]:
-    """The check, never failing the registration it follows."""
+    uow: UnitOfWork, person_ids: Sequence[uuid.UUID], *, actor: Actor, new_uow: None = None
+) -> list[PossibleDuplicate]: ...
+
+
+@overload
+def possible_duplicates(
+    uow: UnitOfWork,
+    person_ids: Sequence[uuid.UUID],
+    *,
+    actor: Actor,
+    new_uow: Callable[[], UnitOfWork],
+) -> list[PossibleDuplicate] | None: ...
+
+
+def possible_duplicates(
+    uow: UnitOfWork,
+    person_ids: Sequence[uuid.UUID],
+    *,
+    actor: Actor,
+    new_uow: Callable[[], UnitOfWork] | None = None,
+) -> list[PossibleDuplicate] | None:
+    """The check, never failing the registration it follows. With ``new_uow``, it never waits for
+    the index to be built either: while it is not, the build starts in the background and the
+    answer is None (not checked)."""
     try:
+        if new_uow is not None and not CHECKER.ready():
+            CHECKER.build_in_background(new_uow)
+            return None
         return CHECKER.check(uow, person_ids, actor=actor)
     except Exception:  # a registration is never lost to its duplicate check
         log.exception("the possible-duplicate check failed")

@@ -100,6 +100,12 @@ class RegisteredHousehold(HouseholdRead):
     """The registration answer: the household as written, and who its members may duplicate."""
 
     possible_duplicates: list[PossibleDuplicate] = Field(default_factory=list)
+    duplicates_checked: bool = Field(
+        default=True,
+        description="False when the members were not checked: the caller asked not to "
+        "(check_duplicates=false), or the server's index of the registry is still being built after a "
+        "start (minutes at a million persons). The batch linking run compares them later either way.",
+    )
 
 
 class TracingCreate(Strict):
