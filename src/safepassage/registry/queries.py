@@ -46,6 +46,7 @@ from safepassage.security.policy import (
     require_record,
 )
 from safepassage.shared.errors import Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.shared.reference import document_number_key, phone_search_forms
 from safepassage.shared.text import search_keys
 from safepassage.uow import UnitOfWork
@@ -63,7 +64,7 @@ def decode_cursor(cursor: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError):
-        raise Invalid("the cursor is not one this service gave out") from None
+        raise Invalid(say("the cursor is not one this service gave out")) from None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -276,7 +277,7 @@ def get_person(
             )
         )
         if p is None:
-            raise NotFound(f"person {person_id} does not exist")
+            raise NotFound(say("person %(id)s does not exist", id=person_id))
         require_record(actor, p.site_id, p.id, what=f"person {person_id}")
         _audit_break_glass_read(uow, actor, "person", p.id, p.site_id)
         identifying = actor.may_read(FieldClass.IDENTIFYING)
@@ -391,7 +392,7 @@ def get_household(uow: UnitOfWork, household_id: uuid.UUID, *, actor: Actor) -> 
             )
         )
         if h is None:
-            raise NotFound(f"household {household_id} does not exist")
+            raise NotFound(say("household %(id)s does not exist", id=household_id))
         require_record(actor, h.site_id, h.id, what=f"household {household_id}")
         _audit_break_glass_read(uow, actor, "household", h.id, h.site_id)
         return household_read(h)
@@ -494,7 +495,7 @@ def get_site(uow: UnitOfWork, site_id: uuid.UUID, *, actor: Actor) -> schemas.Si
     with uow.acting(actor):
         site = uow.session.get(Site, site_id)
         if site is None:
-            raise NotFound(f"site {site_id} does not exist")
+            raise NotFound(say("site %(id)s does not exist", id=site_id))
         return site_read(site, _occupancy(uow, [site.id]).get(site.id, 0))
 
 
@@ -545,4 +546,4 @@ def _require_subject(uow: UnitOfWork, subject_id: uuid.UUID, actor: Actor) -> No
             require_record(actor, site_id, subject_id, what="record")
             return
     if uow.session.get(Site, subject_id) is None:
-        raise NotFound("record not found")
+        raise NotFound(say("record not found"))

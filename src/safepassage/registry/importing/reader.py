@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 from safepassage.registry.importing.mapping import REJECT_COLUMNS, is_hxl_row
 from safepassage.shared.errors import Invalid
+from safepassage.shared.i18n import say
 
 Cell = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 
@@ -76,20 +77,27 @@ def open_table(
 ) -> Iterator[Table]:
     """The file at ``path`` as a :class:`Table`; raises Invalid when it is no CSV or XLSX."""
     if not path.is_file():
-        raise Invalid(f"{path.name}: no such file")
+        raise Invalid(say("%(file)s: no such file", file=path.name))
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head:
-        raise Invalid(f"{path.name} is empty")
+        raise Invalid(say("%(file)s is empty", file=path.name))
     suffix = path.suffix.lower()
     if head.startswith(_ZIP):
         with _open_xlsx(path, sheet, is_header) as table:
             yield table
         return
     if head.startswith(_OLE) or suffix == ".xls":
-        raise Invalid(f"{path.name} is an old Excel .xls workbook: save it as .xlsx or CSV and import that")
+        raise Invalid(
+            say(
+                "%(file)s is an old Excel .xls workbook: save it as .xlsx or CSV and import that",
+                file=path.name,
+            )
+        )
     if suffix in {".xlsx", ".xlsm"}:
-        raise Invalid(f"{path.name} is not a readable XLSX workbook (it is not a zip archive)")
+        raise Invalid(
+            say("%(file)s is not a readable XLSX workbook (it is not a zip archive)", file=path.name)
+        )
     with _open_csv(path, is_header) as table:
         yield table
 
@@ -203,9 +211,9 @@ def _open_csv(path: Path, is_header: Callable[[list[str], list[str] | None], boo
     if encoding.startswith("utf-16") or encoding.startswith("utf-32"):
         with path.open("rb") as probe:
             if b"\x00" not in probe.read(4096):
-                raise Invalid(f"{path.name} is not a CSV or XLSX file")  # pragma: no cover
+                raise Invalid(say("%(file)s is not a CSV or XLSX file", file=path.name))  # pragma: no cover
     elif _looks_binary(path):
-        raise Invalid(f"{path.name} is not a CSV or XLSX file (it holds binary data)")
+        raise Invalid(say("%(file)s is not a CSV or XLSX file (it holds binary data)", file=path.name))
     with path.open("r", encoding=encoding, errors="replace", newline="") as text:
         sample_lines: list[str] = []
         for _ in range(50):
@@ -258,12 +266,27 @@ def _open_xlsx(
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise Invalid(f"{path.name} is not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+        raise Invalid(
+            say(
+                "%(file)s is not a readable XLSX workbook (%(why)s)",
+                file=path.name,
+                why=f"{type(exc).__name__}: {exc}",
+            )
+        ) from None
     except Exception as exc:  # openpyxl raises many kinds on damaged files
-        raise Invalid(f"{path.name} is not a readable XLSX workbook ({type(exc).__name__})") from None
+        raise Invalid(
+            say("%(file)s is not a readable XLSX workbook (%(why)s)", file=path.name, why=type(exc).__name__)
+        ) from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
-            raise Invalid(f"{path.name} has no sheet '{sheet}'; its sheets are: {', '.join(book.sheetnames)}")
+            raise Invalid(
+                say(
+                    "%(file)s has no sheet '%(sheet)s'; its sheets are: %(sheets)s",
+                    file=path.name,
+                    sheet=sheet,
+                    sheets=", ".join(book.sheetnames),
+                )
+            )
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
         rows = _xlsx_rows(path, worksheet.iter_rows(values_only=True))
         yield _with_header(rows, "xlsx", file_sha256(path), is_header, sheet=worksheet.title)
@@ -336,7 +359,7 @@ def _with_header(
     texts = [(i, [cell_text(c).strip() for c in cells]) for i, (_, cells) in enumerate(head)]
     filled = [(i, c) for i, c in texts if any(c)]
     if not filled:
-        raise Invalid("the file has no header row: it is empty")
+        raise Invalid(say("the file has no header row: it is empty"))
     hxl: list[str] | None = None
     hxl_at = next((k for k, (_, c) in enumerate(filled) if is_hxl_row(c)), None)
     if hxl_at is not None:

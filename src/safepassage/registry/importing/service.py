@@ -36,6 +36,7 @@ from safepassage.registry.models import ImportBatch
 from safepassage.registry.services import get_site_or_raise
 from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import DomainError, Invalid
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 MAX_PROBLEMS = 100
@@ -103,7 +104,7 @@ def import_file(
     path = Path(path)
     source = " ".join((source if source is not None else default_source(path)).split())
     if not source or len(source) > MAX_SOURCE:
-        raise Invalid(f"the source name must have 1 to {MAX_SOURCE} characters")
+        raise Invalid(say("the source name must have 1 to %(max)s characters", max=MAX_SOURCE))
     rejects = Path(rejects_path) if rejects_path is not None else default_rejects_path(path, source)
     with uow.acting(actor):
         get_site_or_raise(uow, site_id)
@@ -113,9 +114,12 @@ def import_file(
             if not columns.has("given_name"):
                 found = ", ".join(f"'{h}'" for h in table.headers if h) or "none"
                 raise Invalid(
-                    "no column holds the given name: call one 'given_name' (or 'first name', 'имя', "
-                    f"'الاسم'), or tag it #beneficiary+name+first in an HXL row. Columns found: {found}. "
-                    "Nothing was imported."
+                    say(
+                        "no column holds the given name: call one 'given_name' (or 'first name', 'имя', "
+                        "'الاسم'), or tag it #beneficiary+name+first in an HXL row. Columns found: "
+                        "%(found)s. Nothing was imported.",
+                        found=found,
+                    )
                 )
         dialect = uow.session.connection().dialect
         job = Job(path.absolute(), sheet, dialect.name, dialect.driver, source, site_id, actor.username,

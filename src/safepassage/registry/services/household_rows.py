@@ -52,6 +52,7 @@ from safepassage.registry.naming import SpelledName, name_parts, spelled_names, 
 from safepassage.registry.protection import seal_protection
 from safepassage.shared.dates import PartialDate
 from safepassage.shared.errors import FieldProblem, Invalid
+from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
 from safepassage.shared.reference import document_number_key, normalise_phone
 from safepassage.uow import AUDIT_QUEUE, AuditEvent, UnitOfWork
@@ -116,7 +117,7 @@ def household_rows(
         _person_rows(uow, out, member, ctx, prefix=f"members.{i}.")
         heads += member.relationship_to_head == Relationship.HEAD
     if heads != 1:  # Household.check_one_head, for an active household
-        raise Invalid(f"a household has exactly one head; this one would have {heads}")
+        raise Invalid(say("a household has exactly one head; this one would have %(heads)s", heads=heads))
     return out
 
 
@@ -209,12 +210,13 @@ def _consent_row(cmd: schemas.ConsentCreate, pid: uuid.UUID, ctx: Context) -> di
     decided = cmd.decided_at or ctx.now
     if decided > ctx.now + CONSENT_FUTURE:
         raise Invalid(
-            "consent cannot be dated in the future", problems=[FieldProblem("decided_at", "in the future")]
+            say("consent cannot be dated in the future"),
+            problems=[FieldProblem("decided_at", say("in the future"))],
         )
     if cmd.purpose == ConsentPurpose.PARTNER_SHARING and not cmd.partner:
-        raise Invalid("consent to share needs the partner's name", problems=[])
+        raise Invalid(say("consent to share needs the partner's name"), problems=[])
     if cmd.purpose != ConsentPurpose.PARTNER_SHARING and cmd.partner:
-        raise Invalid("only consent to share names a partner")
+        raise Invalid(say("only consent to share names a partner"))
     return {
         "id": new_id(), "person_id": pid, "purpose": cmd.purpose, "partner": cmd.partner,
         "decision": cmd.decision, "method": cmd.method, "decided_at": decided, "recorded_at": ctx.now,

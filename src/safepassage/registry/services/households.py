@@ -15,6 +15,7 @@ from safepassage.registry.models import (
 from safepassage.registry.services.lookups import get_household_or_raise, get_person_or_raise
 from safepassage.security.policy import Actor, Permission, require
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 # ---------------------------------------------------------------------------------------------------
@@ -40,7 +41,7 @@ def add_member(uow: UnitOfWork, household_id: uuid.UUID, cmd: schemas.MemberAdd,
         household = get_household_or_raise(uow, household_id, actor=actor)
         person = get_person_or_raise(uow, cmd.person_id, actor=actor)
         if person.household_id == household.id:
-            raise Conflict("this person is already a member of the household")
+            raise Conflict(say("this person is already a member of the household"))
         previous = person.household
         if previous is not None:
             previous.remove_member(person)
@@ -72,8 +73,8 @@ def split_household(
     require(actor, Permission.REGISTRY_WRITE)
     if cmd.new_head_id not in cmd.person_ids:
         raise Invalid(
-            "the new household's head must be one of the persons who leave",
-            problems=[FieldProblem("new_head_id", "not among person_ids")],
+            say("the new household's head must be one of the persons who leave"),
+            problems=[FieldProblem("new_head_id", say("not among person_ids"))],
         )
     with uow.acting(actor):
         household = get_household_or_raise(uow, household_id, actor=actor)
@@ -82,22 +83,26 @@ def split_household(
         unknown = set(cmd.person_ids) - member_ids
         if unknown:
             raise Invalid(
-                "some persons are not members of this household",
-                problems=[FieldProblem("person_ids", f"not members: {', '.join(map(str, sorted(unknown)))}")],
+                say("some persons are not members of this household"),
+                problems=[
+                    FieldProblem(
+                        "person_ids", say("not members: %(ids)s", ids=", ".join(map(str, sorted(unknown))))
+                    )
+                ],
             )
         staying = [m for m in household.members if m.id not in set(cmd.person_ids)]
         head = household.head
         if head is not None and head in leaving and staying:
             if cmd.remaining_head_id is None:
                 raise Invalid(
-                    "the head is leaving: name the head of those who stay",
-                    problems=[FieldProblem("remaining_head_id", "required when the head leaves")],
+                    say("the head is leaving: name the head of those who stay"),
+                    problems=[FieldProblem("remaining_head_id", say("required when the head leaves"))],
                 )
             remaining = next((m for m in staying if m.id == cmd.remaining_head_id), None)
             if remaining is None:
                 raise Invalid(
-                    "the remaining head must be a member who stays",
-                    problems=[FieldProblem("remaining_head_id", "not among those who stay")],
+                    say("the remaining head must be a member who stays"),
+                    problems=[FieldProblem("remaining_head_id", say("not among those who stay"))],
                 )
             remaining.relationship_to_head = Relationship.HEAD
             head.relationship_to_head = Relationship.OTHER_RELATIVE
@@ -129,19 +134,21 @@ def merge_households(
     require(actor, Permission.REGISTRY_WRITE)
     if cmd.other_household_id == household_id:
         raise Invalid(
-            "a household cannot merge with itself",
-            problems=[FieldProblem("other_household_id", "same household")],
+            say("a household cannot merge with itself"),
+            problems=[FieldProblem("other_household_id", say("same household"))],
         )
     with uow.acting(actor):
         household = get_household_or_raise(uow, household_id, actor=actor)
         other = get_household_or_raise(uow, cmd.other_household_id, actor=actor)
         for h in (household, other):
             if h.status != HouseholdStatus.ACTIVE:
-                raise Conflict(f"household {h.id} is {h.status.value}, not active")
+                raise Conflict(
+                    say("household %(id)s is %(status)s, not active", id=h.id, status=h.status.value)
+                )
         if cmd.relationship_of_other_head == Relationship.HEAD:
             raise Invalid(
-                "this household keeps its head; the other head needs another relationship",
-                problems=[FieldProblem("relationship_of_other_head", "cannot be head")],
+                say("this household keeps its head; the other head needs another relationship"),
+                problems=[FieldProblem("relationship_of_other_head", say("cannot be head"))],
             )
         now = uow.now()
         for person in list(other.members):

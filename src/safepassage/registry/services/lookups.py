@@ -19,6 +19,7 @@ from safepassage.registry.models import (
 )
 from safepassage.security.policy import Actor, require_record
 from safepassage.shared.errors import NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 # ---------------------------------------------------------------------------------------------------
@@ -28,21 +29,21 @@ from safepassage.uow import UnitOfWork
 def get_site_or_raise(uow: UnitOfWork, site_id: uuid.UUID) -> Site:
     site = uow.session.get(Site, site_id)
     if site is None:
-        raise NotFound(f"site {site_id} does not exist")
+        raise NotFound(say("site %(id)s does not exist", id=site_id))
     return site
 
 
 def get_site_by_code_or_raise(uow: UnitOfWork, code: str) -> Site:
     site = uow.session.scalar(select(Site).where(Site.code == code))
     if site is None:
-        raise NotFound(f"site '{code}' does not exist")
+        raise NotFound(say("site '%(code)s' does not exist", code=code))
     return site
 
 
 def get_person_or_raise(uow: UnitOfWork, person_id: uuid.UUID, *, actor: Actor) -> Person:
     person = uow.session.get(Person, person_id)
     if person is None or person.merged_into_id is not None:
-        raise NotFound(f"person {person_id} does not exist")
+        raise NotFound(say("person %(id)s does not exist", id=person_id))
     require_record(actor, person.site_id, person.id, what=f"person {person_id}")
     return person
 
@@ -52,6 +53,6 @@ def get_household_or_raise(uow: UnitOfWork, household_id: uuid.UUID, *, actor: A
         select(Household).where(Household.id == household_id).options(selectinload(Household.members))
     )
     if household is None:
-        raise NotFound(f"household {household_id} does not exist")
+        raise NotFound(say("household %(id)s does not exist", id=household_id))
     require_record(actor, household.site_id, household.id, what=f"household {household_id}")
     return household

@@ -24,6 +24,7 @@ from safepassage.registry.services.registration import (
 )
 from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import FieldProblem, Invalid
+from safepassage.shared.i18n import say
 from safepassage.shared.reference import document_number_key, normalise_phone
 from safepassage.uow import UnitOfWork
 
@@ -46,7 +47,9 @@ def update_person(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.PersonUpda
             renamed = True
             _replace_primary_name(person, part, data[key])
         if renamed and person.primary_name(NamePart.GIVEN) is None:
-            raise Invalid("a person needs a given name", problems=[FieldProblem("given_name", "required")])
+            raise Invalid(
+                say("a person needs a given name"), problems=[FieldProblem("given_name", say("required"))]
+            )
         if cmd.birth_date is not None:
             try:
                 person.set_birth_date(cmd.birth_date.parse(today=uow.now().date()))
@@ -55,7 +58,10 @@ def update_person(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.PersonUpda
         for key in ("sex", "place_of_birth", "nationalities", "languages", "category"):
             if key in data:
                 if data[key] is None and key in {"sex", "category"}:
-                    raise Invalid(f"{key} cannot be empty", problems=[FieldProblem(key, "cannot be empty")])
+                    raise Invalid(
+                        say("%(field)s cannot be empty", field=key),
+                        problems=[FieldProblem(key, say("cannot be empty"))],
+                    )
                 setattr(
                     person,
                     key,
@@ -153,8 +159,8 @@ def state_intention(
         stated_on = cmd.stated_on or now.date()
         if stated_on > now.date():
             raise Invalid(
-                "an intention cannot be stated in the future",
-                problems=[FieldProblem("stated_on", "in the future")],
+                say("an intention cannot be stated in the future"),
+                problems=[FieldProblem("stated_on", say("in the future"))],
             )
         person.state_intention(
             cmd.intention, stated_on=stated_on, recorded_at=now, recorded_by=actor.username
@@ -188,8 +194,8 @@ def check_in(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.CheckIn, *, act
         current = person.current_stay
         if current is not None and at < current.checked_in_at:
             raise Invalid(
-                "check-in cannot be before the current stay began",
-                problems=[FieldProblem("at", "before the current check-in")],
+                say("check-in cannot be before the current stay began"),
+                problems=[FieldProblem("at", say("before the current check-in"))],
             )
         person.check_in(site, at=at, by=actor.username)
         uow.commit()

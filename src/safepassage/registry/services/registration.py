@@ -31,6 +31,7 @@ from safepassage.registry.services import household_rows
 from safepassage.registry.services.lookups import get_household_or_raise
 from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
 from safepassage.shared.reference import document_number_key, normalise_phone
 from safepassage.uow import UnitOfWork
@@ -63,7 +64,7 @@ def set_tokens(person: Person) -> None:
 
 def check_protection_permission(actor: Actor, protection: schemas.ProtectionInput | None) -> None:
     if protection is not None and not protection.is_empty() and not actor.can(Permission.PROTECTED_WRITE):
-        raise Forbidden("your role may not record protection attributes")
+        raise Forbidden(say("your role may not record protection attributes"))
 
 
 def _build_person(
@@ -133,7 +134,8 @@ def consent_record(uow: UnitOfWork, cmd: schemas.ConsentCreate, actor: Actor) ->
     decided = cmd.decided_at or now
     if decided > now + dt.timedelta(minutes=5):
         raise Invalid(
-            "consent cannot be dated in the future", problems=[FieldProblem("decided_at", "in the future")]
+            say("consent cannot be dated in the future"),
+            problems=[FieldProblem("decided_at", say("in the future"))],
         )
     return ConsentRecord(
         purpose=cmd.purpose,
@@ -163,7 +165,7 @@ def register_household_returning(
     the caller to present without reading it back."""
     household = _register_household(uow, cmd, actor=actor, source_key=None)
     if not isinstance(household, schemas.HouseholdRead):  # pragma: no cover - only a source key finds one
-        raise Conflict("the household exists already")
+        raise Conflict(say("the household exists already"))
     return household
 
 
@@ -185,7 +187,7 @@ def _register_household(
                 return existing
         site_id: uuid.UUID | None = conn.scalar(select(Site.id).where(Site.id == cmd.site_id))
         if site_id is None:
-            raise NotFound(f"site {cmd.site_id} does not exist")
+            raise NotFound(say("site %(id)s does not exist", id=cmd.site_id))
         require_site(actor, site_id)
         now = uow.now()
         ctx = household_rows.Context(
@@ -222,8 +224,8 @@ def add_person(
         household = get_household_or_raise(uow, household_id, actor=actor)
         if cmd.relationship_to_head == Relationship.HEAD:
             raise Invalid(
-                "the household has a head: use change-head after adding",
-                problems=[FieldProblem("relationship_to_head", "the household has a head already")],
+                say("the household has a head: use change-head after adding"),
+                problems=[FieldProblem("relationship_to_head", say("the household has a head already"))],
             )
         head = household.head
         person = _build_person(
