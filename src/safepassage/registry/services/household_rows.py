@@ -121,20 +121,29 @@ def household_rows(
     return out
 
 
-def _person_rows(
-    uow: UnitOfWork, out: HouseholdRows, cmd: schemas.PersonCreate, ctx: Context, *, prefix: str
-) -> None:
-    now = ctx.now
+def birth_and_phones(
+    cmd: schemas.PersonCreate, *, today: dt.date, phone_region: str, prefix: str
+) -> tuple[PartialDate, list[str]]:
+    """The person's birth date read (as precise as given) and phones normalised; the first that cannot
+    be is refused, naming its field (``prefix`` + ``birth_date`` or ``phones.N``)."""
     try:
-        birth = cmd.birth_date.parse(today=now.date())
+        birth = cmd.birth_date.parse(today=today)
     except ValueError as exc:
         raise Invalid(str(exc), problems=[FieldProblem(f"{prefix}birth_date", str(exc))]) from None
     phones: list[str] = []
     for i, raw in enumerate(cmd.phones):
         try:
-            phones.append(normalise_phone(raw, ctx.phone_region))
+            phones.append(normalise_phone(raw, phone_region))
         except ValueError as exc:
             raise Invalid(str(exc), problems=[FieldProblem(f"{prefix}phones.{i}", str(exc))]) from None
+    return birth, phones
+
+
+def _person_rows(
+    uow: UnitOfWork, out: HouseholdRows, cmd: schemas.PersonCreate, ctx: Context, *, prefix: str
+) -> None:
+    now = ctx.now
+    birth, phones = birth_and_phones(cmd, today=now.date(), phone_region=ctx.phone_region, prefix=prefix)
     pid = new_id()
     intention = cmd.intention or ctx.intention
     category = cmd.category or ctx.category

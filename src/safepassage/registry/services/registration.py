@@ -33,7 +33,7 @@ from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
-from safepassage.shared.reference import document_number_key, normalise_phone
+from safepassage.shared.reference import document_number_key
 from safepassage.uow import UnitOfWork
 
 # ---------------------------------------------------------------------------------------------------
@@ -79,16 +79,9 @@ def _build_person(
     prefix: str = "",
 ) -> Person:
     now = uow.now()
-    try:
-        birth = cmd.birth_date.parse(today=now.date())
-    except ValueError as exc:
-        raise Invalid(str(exc), problems=[FieldProblem(f"{prefix}birth_date", str(exc))]) from None
-    phones: list[str] = []
-    for i, raw in enumerate(cmd.phones):
-        try:
-            phones.append(normalise_phone(raw, uow.default_phone_region))
-        except ValueError as exc:
-            raise Invalid(str(exc), problems=[FieldProblem(f"{prefix}phones.{i}", str(exc))]) from None
+    birth, phones = household_rows.birth_and_phones(
+        cmd, today=now.date(), phone_region=uow.default_phone_region, prefix=prefix
+    )
     person = Person(
         id=new_id(),  # known before flush: the name tokens refer to it
         site_id=site.id,
