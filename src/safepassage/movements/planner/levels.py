@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -192,11 +193,10 @@ class _Levels:
             return cost
         return cost + self.keep / (float(self.keep @ self.model.col_ub) + 1.0)
 
-    def _repack_lp(
-        self, cost: np.ndarray, x: np.ndarray, upper: np.ndarray, tier: int, limit: float
-    ) -> np.ndarray | None:
-        """The LP of ``tier`` where the earlier tiers keep only *how many* of each class are
-        moved, not where: they may change legs to make room, so it is nearly the full LP."""
+    def _repacked(self, x: np.ndarray, upper: np.ndarray, tier: int) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The relaxation of ``tier`` in a HiGHS of its own, where the earlier tiers keep only *how
+        many* of each class are moved (not where), split groups and kept places stay as in ``x``;
+        with the column bounds it was given."""
         model = self.model
         h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
@@ -222,6 +222,15 @@ class _Levels:
         for k, _ in model.kept_cols:
             upper[k] = x[k]
         h.changeColsBounds(model.n_cols, self.cols, lower, upper)
+        return h, lower, upper
+
+    def _repack_lp(
+        self, cost: np.ndarray, x: np.ndarray, upper: np.ndarray, tier: int, limit: float
+    ) -> np.ndarray | None:
+        """The LP of ``tier`` where the earlier tiers keep only *how many* of each class are
+        moved, not where: they may change legs to make room, so it is nearly the full LP."""
+        model = self.model
+        h, _, _ = self._repacked(x, upper, tier)
         h.changeColsCost(model.n_cols, self.cols, cost)
         h.changeObjectiveSense(self.sense)
         h.setOptionValue("time_limit", max(limit, 0.05))
@@ -299,30 +308,7 @@ class _Levels:
         are moved, not where. Measured at 10,000 groups, these MILP dives changed half as many
         people's legs as rounding (6,735 against 15,030) and reached more of tier 3."""
         model = self.model
-        h = highspy.Highs()  # type: ignore[no-untyped-call]
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("simplex_strategy", 4)
-        relaxed = model.lp
-        relaxed.integrality_ = [highspy.HighsVarType.kContinuous] * model.n_cols
-        h.passModel(relaxed)
-        relaxed.integrality_ = self.int_types
-        lower, upper = model.col_lb.copy(), upper.copy()
-        lower[model.y_cols] = 1.0
-        for c, cols in enumerate(model.cls_cols):
-            if 0 < self.spec.cls_tier[c] < tier:
-                moved = float(sum(x[col] for col, _ in cols))
-                if model.cls_rows[c] >= 0:
-                    h.changeRowBounds(model.cls_rows[c], moved, moved)
-                else:
-                    for col, _ in cols:
-                        lower[col] = upper[col] = x[col]
-        for cols4 in model.sp_cols:
-            for _, *part in cols4:
-                lower[part] = upper[part] = x[part]
-        for k, _ in model.kept_cols:
-            upper[k] = x[k]
-        h.changeColsBounds(model.n_cols, self.cols, lower, upper)
+        h, lower, upper = self._repacked(x, upper, tier)
         h.changeColsCost(model.n_cols, self.cols, self._with_keep(cost))
         h.changeObjectiveSense(self.sense)
         h.setOptionValue("time_limit", _limit(h, 0.3 * (stop - time.monotonic())))
