@@ -47,6 +47,7 @@ from safepassage.security.policy import (
     require_site,
 )
 from safepassage.shared.errors import NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 FONT, FONT_BOLD = "SPSans", "SPSans-Bold"
@@ -326,11 +327,17 @@ def pass_document(
     with uow.acting(actor):
         boarding = uow.session.get(BoardingPass, pass_id)
         if boarding is None:
-            raise NotFound(f"pass {pass_id} not found")
+            raise NotFound(say("pass %(id)s not found", id=pass_id))
         leg = get_leg_or_raise(uow, boarding.leg_id, actor=actor)
         require_site(actor, leg.origin_site_id, what="leg's origin")
         if boarding.revoked_at is not None:
-            raise NotFound(f"pass {boarding.number} was revoked: {boarding.revoked_reason}")
+            raise NotFound(
+                say(
+                    "pass %(number)s was revoked: %(why)s",
+                    number=boarding.number,
+                    why=boarding.revoked_reason,
+                )
+            )
         fields = pass_fields(uow, boarding, leg, actor=actor)
         uow.audit("movement.pass.printed", entity="pass", entity_id=boarding.id, site_id=leg.origin_site_id)
         uow.commit()

@@ -19,6 +19,7 @@ from safepassage.registry.models import Household, Site
 from safepassage.registry.services import get_household_or_raise
 from safepassage.security.policy import Actor, Permission, require, require_record, require_site
 from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 
@@ -27,21 +28,23 @@ def get_leg_or_raise(uow: UnitOfWork, leg_id: uuid.UUID, *, actor: Actor) -> Tra
     there); outside that it does not exist for them."""
     leg = uow.session.get(TransportLeg, leg_id)
     if leg is None or not (actor.covers(leg.origin_site_id) or actor.covers(leg.destination_site_id)):
-        raise NotFound(f"leg {leg_id} not found")
+        raise NotFound(say("leg %(id)s not found", id=leg_id))
     return leg
 
 
 def get_leg_by_code_or_raise(uow: UnitOfWork, code: str, *, actor: Actor) -> TransportLeg:
     leg = uow.session.scalar(select(TransportLeg).where(TransportLeg.code == code))
     if leg is None:
-        raise NotFound(f"leg '{code}' not found")
+        raise NotFound(say("leg '%(code)s' not found", code=code))
     return get_leg_or_raise(uow, leg.id, actor=actor)
 
 
 def _site(uow: UnitOfWork, site_id: uuid.UUID, field: str) -> Site:
     site = uow.session.get(Site, site_id)
     if site is None:
-        raise NotFound(f"site {site_id} does not exist", problems=[FieldProblem(field, "no such site")])
+        raise NotFound(
+            say("site %(id)s does not exist", id=site_id), problems=[FieldProblem(field, say("no such site"))]
+        )
     return site
 
 
@@ -53,12 +56,12 @@ def create_leg(uow: UnitOfWork, cmd: LegCreate, *, actor: Actor) -> uuid.UUID:
         _site(uow, cmd.destination_site_id, "destination_site_id")
         if cmd.origin_site_id == cmd.destination_site_id:
             raise Invalid(
-                "a leg goes somewhere else",
-                problems=[FieldProblem("destination_site_id", "same as the origin")],
+                say("a leg goes somewhere else"),
+                problems=[FieldProblem("destination_site_id", say("same as the origin"))],
             )
         if uow.session.scalar(select(TransportLeg.id).where(TransportLeg.code == cmd.code)) is not None:
             raise Conflict(
-                f"a leg '{cmd.code}' exists already", problems=[FieldProblem("code", "already in use")]
+                f"a leg '{cmd.code}' exists already", problems=[FieldProblem("code", say("already in use"))]
             )
         now = uow.now()
         leg = TransportLeg(created_at=now, updated_at=now, **cmd.model_dump())
@@ -110,7 +113,7 @@ def set_leg_status(uow: UnitOfWork, leg_id: uuid.UUID, cmd: LegStatusChange, *, 
         site = leg.destination_site_id if cmd.status is LegStatus.ARRIVED else leg.origin_site_id
         require_site(actor, site, what="leg's site")
         if cmd.status is LegStatus.BOARDING and not actor.can(Permission.MOVEMENTS_PLAN):
-            raise Forbidden("starting boarding freezes the manifest: that needs movements.plan")
+            raise Forbidden(say("starting boarding freezes the manifest: that needs movements.plan"))
         before = leg.status
         now = uow.now()
         leg.move_to(cmd.status, at=now, reason=cmd.reason or None)
@@ -140,8 +143,8 @@ def create_travel_group(uow: UnitOfWork, cmd: TravelGroupCreate, *, actor: Actor
         sites = {h.site_id for h in households}
         if len(sites) != 1:
             raise Invalid(
-                "a travel group's households are registered at one site",
-                problems=[FieldProblem("household_ids", "households of several sites")],
+                say("a travel group's households are registered at one site"),
+                problems=[FieldProblem("household_ids", say("households of several sites"))],
             )
         site_id = sites.pop()
         require_site(actor, site_id)
@@ -152,8 +155,11 @@ def create_travel_group(uow: UnitOfWork, cmd: TravelGroupCreate, *, actor: Actor
         ).all()
         if taken:
             raise Conflict(
-                "a household is in another travel group already",
-                problems=[FieldProblem("household_ids", f"{h} is in another group") for h in taken],
+                say("a household is in another travel group already"),
+                problems=[
+                    FieldProblem("household_ids", say("%(household)s is in another group", household=h))
+                    for h in taken
+                ],
             )
         group = TravelGroup(
             name=cmd.name, origin_site_id=site_id, created_at=uow.now(), created_by=actor.username
@@ -175,7 +181,7 @@ def create_travel_group(uow: UnitOfWork, cmd: TravelGroupCreate, *, actor: Actor
 def get_travel_group_or_raise(uow: UnitOfWork, group_id: uuid.UUID, *, actor: Actor) -> TravelGroup:
     group = uow.session.get(TravelGroup, group_id)
     if group is None:
-        raise NotFound(f"travel group {group_id} not found")
+        raise NotFound(say("travel group %(id)s not found", id=group_id))
     require_record(actor, group.origin_site_id, group.id, what=f"travel group {group_id}")
     return group
 

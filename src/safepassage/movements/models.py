@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from safepassage.db import Base, JSONType, UTCDateTime, code_column
 from safepassage.movements.planner import LegStatus
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid
+from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
 
 
@@ -88,9 +89,18 @@ class TransportLeg(Base):
         if status == self.status:
             return
         if status not in _NEXT[self.status]:
-            raise Conflict(f"leg {self.code} is {self.status.value}: it cannot become {status.value}")
+            raise Conflict(
+                say(
+                    "leg %(code)s is %(status)s: it cannot become %(next)s",
+                    code=self.code,
+                    status=self.status.value,
+                    next=status.value,
+                )
+            )
         if status is LegStatus.CANCELLED and not (reason or "").strip():
-            raise Invalid("cancelling a leg needs a reason", problems=[FieldProblem("reason", "required")])
+            raise Invalid(
+                say("cancelling a leg needs a reason"), problems=[FieldProblem("reason", say("required"))]
+            )
         self.status = status
         self.status_reason = reason
         self.updated_at = at
@@ -107,7 +117,13 @@ class TransportLeg(Base):
     ) -> list[str]:
         """Delay or re-size a leg that has not left; the names of the fields that changed."""
         if self.status not in (LegStatus.PLANNED, LegStatus.BOARDING):
-            raise Conflict(f"leg {self.code} is {self.status.value}: it can no longer change")
+            raise Conflict(
+                say(
+                    "leg %(code)s is %(status)s: it can no longer change",
+                    code=self.code,
+                    status=self.status.value,
+                )
+            )
         changed = []
         for name, value in (
             ("departure_at", departure_at),
@@ -146,8 +162,8 @@ class TravelGroup(Base):
     def allow_split(self, *, by: str, reason: str, at: dt.datetime) -> None:
         if len(reason.strip()) < 10:
             raise Invalid(
-                "say why this group may be split (at least 10 characters)",
-                problems=[FieldProblem("reason", "at least 10 characters")],
+                say("say why this group may be split (at least 10 characters)"),
+                problems=[FieldProblem("reason", say("at least 10 characters"))],
             )
         self.split_allowed_by, self.split_reason, self.split_allowed_at = by, reason.strip(), at
 
@@ -195,7 +211,9 @@ class MovementPlan(Base):
 
     def accept(self, *, by: str, at: dt.datetime) -> None:
         if self.status is not PlanStatus.PROPOSED:
-            raise Conflict(f"this plan is {self.status.value}: only a proposal can be accepted")
+            raise Conflict(
+                say("this plan is %(status)s: only a proposal can be accepted", status=self.status.value)
+            )
         self.status, self.accepted_by, self.accepted_at = PlanStatus.ACCEPTED, by, at
 
     def supersede(self, *, at: dt.datetime) -> None:

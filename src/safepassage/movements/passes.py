@@ -31,6 +31,7 @@ from safepassage.registry.models import Person
 from safepassage.security.audit.signing import create_key_file
 from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import Conflict
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 PREFIX = "SP1."
@@ -144,10 +145,16 @@ def issue_passes(uow: UnitOfWork, leg_id: uuid.UUID, *, actor: Actor) -> list[uu
         leg = get_leg_or_raise(uow, leg_id, actor=actor)
         require_site(actor, leg.origin_site_id, what="leg's origin")
         if leg.status not in (LegStatus.PLANNED, LegStatus.BOARDING):
-            raise Conflict(f"leg {leg.code} is {leg.status.value}: no passes can be issued")
+            raise Conflict(
+                say(
+                    "leg %(code)s is %(status)s: no passes can be issued",
+                    code=leg.code,
+                    status=leg.status.value,
+                )
+            )
         plan = accepted_plan(uow, leg.origin_site_id)
         if plan is None:
-            raise Conflict("no plan is accepted for this site yet: accept a proposal first")
+            raise Conflict(say("no plan is accepted for this site yet: accept a proposal first"))
         on_leg = [a for a in plan.assignments if a.leg_id == leg.id]
         holding = set(
             uow.session.scalars(

@@ -54,6 +54,7 @@ from safepassage.movements.planner import (
 from safepassage.registry.models import Person, SiteStay
 from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import Conflict, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 
@@ -337,7 +338,7 @@ def propose_plan(
     with uow.acting(actor):
         all_legs = _open_legs(uow, origin_site_id)
         if not any(leg.status.open for leg in all_legs):
-            raise Conflict("no planned or boarding leg leaves this site")
+            raise Conflict(say("no planned or boarding leg leaves this site"))
         # legs that have left are history: their persons keep their assignment and are not re-planned
         gone = {leg.id for leg in all_legs if leg.status.value in ("departed", "arrived")}
         legs = [leg for leg in all_legs if leg.id not in gone]
@@ -465,7 +466,7 @@ def get_plan_or_raise(uow: UnitOfWork, plan_id: uuid.UUID, *, actor: Actor) -> M
         select(MovementPlan).where(MovementPlan.id == plan_id).options(selectinload(MovementPlan.assignments))
     )
     if plan is None or not actor.covers(plan.origin_site_id):
-        raise NotFound(f"plan {plan_id} not found")
+        raise NotFound(say("plan %(id)s not found", id=plan_id))
     return plan
 
 
