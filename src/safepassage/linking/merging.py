@@ -32,6 +32,7 @@ from safepassage.registry.models import (
 )
 from safepassage.security.policy import Actor, Permission, require, require_record
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 #: The rows that follow the merged person to the survivor, by snapshot key.
@@ -46,7 +47,7 @@ MOVED: dict[str, Any] = {
 def _person(uow: UnitOfWork, person_id: uuid.UUID, *, actor: Actor) -> Person:
     person = uow.session.get(Person, person_id)
     if person is None:
-        raise NotFound("person not found")
+        raise NotFound(say("person not found"))
     require_record(actor, person.site_id, person.id, what="person")
     return person
 
@@ -64,12 +65,15 @@ def merge_pair(
     with uow.acting(actor):
         pair = get_pair_or_raise(uow, pair_id, actor=actor)
         if pair.status is not PairStatus.ACCEPTED:
-            raise Conflict(f"only an accepted pair is merged; this one is {pair.status.value}")
+            raise Conflict(
+                say("only an accepted pair is merged; this one is %(status)s", status=pair.status.value)
+            )
         a = _person(uow, pair.person_a_id, actor=actor)
         b = _person(uow, pair.person_b_id, actor=actor)
         if survivor_id is not None and survivor_id not in (a.id, b.id):
             raise Invalid(
-                "the survivor must be one of the pair", problems=[FieldProblem("survivor_id", "not in pair")]
+                say("the survivor must be one of the pair"),
+                problems=[FieldProblem("survivor_id", say("not in pair"))],
             )
         if survivor_id is None:
             survivor, merged = sorted((a, b), key=lambda p: (p.created_at, str(p.id)))
@@ -77,7 +81,7 @@ def merge_pair(
             survivor, merged = (a, b) if survivor_id == a.id else (b, a)
         for person in (survivor, merged):
             if person.merged_into_id is not None:
-                raise Conflict(f"person {person.id} is merged already")
+                raise Conflict(say("person %(id)s is merged already", id=person.id))
         snapshot = _move_out(uow, merged, survivor)
         now = uow.now()
         merged.merged_into_id = survivor.id
@@ -129,7 +133,9 @@ def _move_out(uow: UnitOfWork, merged: Person, survivor: Person) -> dict[str, An
         assert home is not None  # a foreign key
         others = [m for m in home.members if m.id != merged.id and m.merged_into_id is None]
         if merged.relationship_to_head == Relationship.HEAD and others:
-            raise Conflict("the merged person heads a household with other members: name another head first")
+            raise Conflict(
+                say("the merged person heads a household with other members: name another head first")
+            )
         household = {
             "id": str(home.id),
             "relationship": merged.relationship_to_head.value,
@@ -150,15 +156,15 @@ def unmerge(uow: UnitOfWork, merge_id: uuid.UUID, *, reason: str, actor: Actor) 
     require(actor, Permission.LINKING_MERGE)
     reason = reason.strip()
     if not reason:
-        raise Invalid("say why the merge was wrong", problems=[FieldProblem("reason", "required")])
+        raise Invalid(say("say why the merge was wrong"), problems=[FieldProblem("reason", say("required"))])
     with uow.acting(actor):
         record = uow.session.get(LinkMerge, merge_id)
         if record is None:
-            raise NotFound("merge not found")
+            raise NotFound(say("merge not found"))
         survivor = _person(uow, record.survivor_id, actor=actor)
         merged = _person(uow, record.merged_id, actor=actor)
         if record.undone_at is not None:
-            raise Conflict("this merge is undone already")
+            raise Conflict(say("this merge is undone already"))
         for key, model in MOVED.items():
             ids = [uuid.UUID(i) for i in record.snapshot.get("rows", {}).get(key, [])]
             if ids:

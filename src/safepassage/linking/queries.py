@@ -16,6 +16,7 @@ from safepassage.linking.services import get_pair_or_raise
 from safepassage.registry.models import Person, Site
 from safepassage.security.policy import Actor, FieldClass, Permission, require
 from safepassage.shared.errors import NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 MAX_PAGE = 500
@@ -37,7 +38,7 @@ def get_run(uow: UnitOfWork, run_id: uuid.UUID, *, actor: Actor) -> RunRead:
     with uow.acting(actor):
         run = uow.session.get(LinkRun, run_id)
         if run is None:
-            raise NotFound("link run not found")
+            raise NotFound(say("link run not found"))
         return _run(run)
 
 

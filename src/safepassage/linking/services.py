@@ -34,6 +34,7 @@ from safepassage.registry.models import Person
 from safepassage.registry.scoping import in_scope
 from safepassage.security.policy import Actor, Permission, require
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 
@@ -49,8 +50,8 @@ class RunOptions:
     def check(self) -> None:
         if not 0.0 < self.floor <= self.near_certain <= 1.0:
             raise Invalid(
-                "the bands need 0 < floor <= near_certain <= 1",
-                problems=[FieldProblem("floor", "out of order with near_certain")],
+                say("the bands need 0 < floor <= near_certain <= 1"),
+                problems=[FieldProblem("floor", say("out of order with near_certain"))],
             )
 
 
@@ -165,7 +166,7 @@ def may_see_pair(actor: Actor, sites: dict[uuid.UUID, uuid.UUID], a: uuid.UUID, 
 def get_pair_or_raise(uow: UnitOfWork, pair_id: uuid.UUID, *, actor: Actor) -> CandidatePair:
     pair = uow.session.get(CandidatePair, pair_id)
     if pair is None or not may_see_pair(actor, _sites(uow, pair), pair.person_a_id, pair.person_b_id):
-        raise NotFound("candidate pair not found")
+        raise NotFound(say("candidate pair not found"))
     return pair
 
 
@@ -210,11 +211,11 @@ def decide_pair(
     require(actor, Permission.LINKING_REVIEW)
     reason = reason.strip()
     if verdict is Verdict.REJECTED and not reason:
-        raise Invalid("say why these are two people", problems=[FieldProblem("reason", "required")])
+        raise Invalid(say("say why these are two people"), problems=[FieldProblem("reason", say("required"))])
     with uow.acting(actor):
         pair = get_pair_or_raise(uow, pair_id, actor=actor)
         if pair.status not in (PairStatus.OPEN, PairStatus.ACCEPTED, PairStatus.REJECTED):
-            raise Conflict(f"this pair is {pair.status.value}")
+            raise Conflict(say("this pair is %(status)s", status=pair.status.value))
         decision = _record_decision(uow, pair, verdict, reason, actor=actor)
         uow.commit()
         return decision.id
@@ -226,7 +227,7 @@ def accept_band(uow: UnitOfWork, run_id: uuid.UUID, *, reason: str = "", actor: 
     require(actor, Permission.LINKING_MERGE)
     with uow.acting(actor):
         if uow.session.get(LinkRun, run_id) is None:
-            raise NotFound("link run not found")
+            raise NotFound(say("link run not found"))
         pairs = list(
             uow.session.scalars(
                 select(CandidatePair)

@@ -39,6 +39,7 @@ from safepassage.registry.models import Person, Site
 from safepassage.registry.scoping import in_scope
 from safepassage.security.policy import SYSTEM, Actor, Permission, require, require_record, require_site
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 STRONG = 10.0  # bits of evidence (match weight with the age term) from which a candidate is strong
@@ -117,17 +118,17 @@ def create_request(uow: UnitOfWork, cmd: TracingCreate, *, actor: Actor) -> uuid
     require(actor, Permission.TRACING_REQUEST)
     if not (cmd.given_name or cmd.family_name):
         raise Invalid(
-            "a tracing request needs a given or a family name",
-            problems=[FieldProblem("given_name", "required")],
+            say("a tracing request needs a given or a family name"),
+            problems=[FieldProblem("given_name", say("required"))],
         )
     with uow.acting(actor):
         if uow.session.get(Site, cmd.site_id) is None:
-            raise NotFound("site not found")
+            raise NotFound(say("site not found"))
         require_site(actor, cmd.site_id)
         if cmd.requester_person_id is not None:
             requester = uow.session.get(Person, cmd.requester_person_id)
             if requester is None:
-                raise NotFound("person not found")
+                raise NotFound(say("person not found"))
             require_record(actor, requester.site_id, requester.id, what="person")
         request = TracingRequest(
             **cmd.model_dump(exclude={"caseworker"}),
@@ -171,7 +172,7 @@ def recheck_open_requests(uow: UnitOfWork, *, actor: Actor = SYSTEM) -> int:
 def _get(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) -> TracingRequest:
     request = uow.session.get(TracingRequest, request_id)
     if request is None:
-        raise NotFound("tracing request not found")
+        raise NotFound(say("tracing request not found"))
     require_record(actor, request.site_id, request.id, what="tracing request")
     return request
 
@@ -181,7 +182,7 @@ def close_request(uow: UnitOfWork, request_id: uuid.UUID, *, actor: Actor) -> No
     with uow.acting(actor):
         request = _get(uow, request_id, actor=actor)
         if request.status is TracingStatus.CLOSED:
-            raise Conflict("this tracing request is closed already")
+            raise Conflict(say("this tracing request is closed already"))
         request.status = TracingStatus.CLOSED
         uow.audit("tracing.closed", entity="tracing_request", entity_id=request.id, site_id=request.site_id)
         uow.commit()

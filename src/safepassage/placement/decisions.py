@@ -34,6 +34,7 @@ from safepassage.registry.codes import HouseholdStatus
 from safepassage.registry.models import Household
 from safepassage.security.policy import Actor, Permission, require, require_record
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 
@@ -43,21 +44,29 @@ def _open_proposal(
     proposal = uow.session.get(PlacementProposal, proposal_id)
     household = uow.session.get(Household, proposal.household_id) if proposal is not None else None
     if proposal is None or household is None:
-        raise NotFound("proposal not found")
+        raise NotFound(say("proposal not found"))
     require_record(actor, household.site_id, household.id, what="proposal")
     if proposal.status is ProposalStatus.NOT_ELIGIBLE:
         raise Conflict(
             f"this household is not eligible ({proposal.reason}): record the consent and run again"
         )
     if proposal.status is not ProposalStatus.PROPOSED:
-        raise Conflict(f"this proposal was {proposal.status.value} already")
+        raise Conflict(say("this proposal was %(status)s already", status=proposal.status.value))
     if uow.session.get(PlacementAssignment, household.id) is not None:
-        raise Conflict("this household is placed already")
+        raise Conflict(say("this household is placed already"))
     if household.status is not HouseholdStatus.ACTIVE:
-        raise Conflict(f"this household is {household.status.value} now: run again for its new household")
+        raise Conflict(
+            say(
+                "this household is %(status)s now: run again for its new household",
+                status=household.status.value,
+            )
+        )
     if _current_use(uow, proposal, household) != {k: int(v) for k, v in (proposal.use or {}).items()}:
         raise Conflict(
-            "the household has changed since the run (members, ages or needs): run again for a new proposal"
+            say(
+                "the household has changed since the run (members, ages or needs): "
+                "run again for a new proposal"
+            )
         )
     gap = consent_gap(current_members(household), uow.now().date())
     if gap is not None:
@@ -83,10 +92,15 @@ def check_fits(
 ) -> None:
     """Refuse a placement that breaks a hard need (Invalid) or the period's capacity (Conflict)."""
     if not region.active:
-        raise Invalid(f"region {region.code} is closed", problems=[FieldProblem("region", "closed")])
+        raise Invalid(
+            say("region %(code)s is closed", code=region.code),
+            problems=[FieldProblem("region", say("closed"))],
+        )
     if capacity is None:
         reason = f"{region.code} has no capacities recorded for {period.code}"
-        raise Conflict(reason, problems=[FieldProblem("region", f"no capacities for {period.code}")])
+        raise Conflict(
+            reason, problems=[FieldProblem("region", say("no capacities for %(period)s", period=period.code))]
+        )
     for resource in MEDICAL_RESOURCES:
         if use.get(resource.value, 0) > 0 and capacity.capacity(resource) == 0:
             reason = f"{region.code} offers no {resource.value} service, which the household needs"
@@ -99,7 +113,7 @@ def check_fits(
             raise Conflict(
                 f"{region.code} has {max(left, 0)} {what} left in {capacity.period}; "
                 f"the household needs {need}",
-                problems=[FieldProblem("region", f"not enough {what}")],
+                problems=[FieldProblem("region", say("not enough %(what)s", what=what))],
             )
 
 
@@ -117,7 +131,9 @@ def _place(
         select(PlacementRegion).where(PlacementRegion.code == region_code).with_for_update()
     )
     if region is None:
-        raise Invalid(f"region {region_code} not found", problems=[FieldProblem("region", "no such region")])
+        raise Invalid(
+            f"region {region_code} not found", problems=[FieldProblem("region", say("no such region"))]
+        )
     period = Period.parse(proposal.run.period)
     capacity = period_capacities(uow, period, [region.id]).get(region.id)
     used = used_in(uow, {region.id: capacity}).get(region.id, {}) if capacity is not None else {}
@@ -170,13 +186,13 @@ def _decide(
         uow.commit()
     except IntegrityError:
         uow.rollback()
-        raise Conflict("this household was placed by someone else a moment ago") from None
+        raise Conflict(say("this household was placed by someone else a moment ago")) from None
 
 
 def _reason(text: str, *, required: bool) -> str:
     reason = " ".join(text.split())
     if required and len(reason) < 3:
-        raise Invalid("give the reason", problems=[FieldProblem("reason", "is required")])
+        raise Invalid(say("give the reason"), problems=[FieldProblem("reason", say("is required"))])
     return reason
 
 
@@ -187,7 +203,7 @@ def accept_proposal(uow: UnitOfWork, proposal_id: uuid.UUID, *, reason: str = ""
     with uow.acting(actor):
         proposal, household = _open_proposal(uow, proposal_id, actor)
         if proposal.region_code is None:
-            raise Conflict("no region was proposed for this household: override to a region, or reject")
+            raise Conflict(say("no region was proposed for this household: override to a region, or reject"))
         _place(
             uow,
             proposal,
@@ -221,8 +237,8 @@ def override_proposal(
         proposal, household = _open_proposal(uow, proposal_id, actor)
         if code == proposal.region_code:
             raise Invalid(
-                "that is the proposed region: accept the proposal instead",
-                problems=[FieldProblem("region", "the proposed region")],
+                say("that is the proposed region: accept the proposal instead"),
+                problems=[FieldProblem("region", say("the proposed region"))],
             )
         _place(uow, proposal, household, code, status=ProposalStatus.OVERRIDDEN, reason=text, actor=actor)
 
@@ -237,7 +253,7 @@ def withdraw_placement(uow: UnitOfWork, proposal_id: uuid.UUID, *, reason: str, 
         proposal = uow.session.get(PlacementProposal, proposal_id)
         household = uow.session.get(Household, proposal.household_id) if proposal is not None else None
         if proposal is None or household is None:
-            raise NotFound("proposal not found")
+            raise NotFound(say("proposal not found"))
         require_record(actor, household.site_id, household.id, what="proposal")
         assignment = uow.session.get(PlacementAssignment, household.id)
         if proposal.status not in (ProposalStatus.ACCEPTED, ProposalStatus.OVERRIDDEN) or (

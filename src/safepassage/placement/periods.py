@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from safepassage.shared.i18n import say
+
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 
@@ -32,15 +34,15 @@ class Period:
         if month:
             year, number = int(month.group(1)), int(month.group(2))
             if not 1 <= number <= 12 or year < 2000:
-                raise ValueError(f"'{raw}' is not a month (YYYY-MM) from 2000 on")
+                raise ValueError(say("'%(raw)s' is not a month (YYYY-MM) from 2000 on", raw=raw))
             return cls.month_of(dt.date(year, number, 1))
         quarter = _QUARTER.match(raw)
         if quarter:
             year = int(quarter.group(1))
             if year < 2000:
-                raise ValueError(f"'{raw}' is before 2000")
+                raise ValueError(say("'%(raw)s' is before 2000", raw=raw))
             return cls.quarter_of(dt.date(year, 3 * int(quarter.group(2)) - 2, 1))
-        raise ValueError(f"'{raw}' is not a period: a month (2026-11) or a quarter (2026-Q4)")
+        raise ValueError(say("'%(raw)s' is not a period: a month (2026-11) or a quarter (2026-Q4)", raw=raw))
 
     @classmethod
     def month_of(cls, day: dt.date) -> Period:

@@ -31,6 +31,7 @@ from safepassage.registry.models import Household, Person
 from safepassage.registry.scoping import in_scope
 from safepassage.security.policy import Actor, Permission, require, require_record
 from safepassage.shared.errors import NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 MAX_PAGE = 500
@@ -170,7 +171,7 @@ def get_run(uow: UnitOfWork, run_id: uuid.UUID, *, actor: Actor) -> RunRead:
     with uow.acting(actor):
         run = uow.session.get(PlacementRun, run_id)
         if run is None:
-            raise NotFound("run not found")
+            raise NotFound(say("run not found"))
         pending = uow.session.scalar(
             select(func.count())
             .select_from(PlacementProposal)
@@ -249,7 +250,7 @@ def get_profile(uow: UnitOfWork, household_id: uuid.UUID, *, actor: Actor) -> Pr
     with uow.acting(actor):
         household = uow.session.get(Household, household_id)
         if household is None:
-            raise NotFound("household not found")
+            raise NotFound(say("household not found"))
         require_record(actor, household.site_id, household.id, what="household")
         profile = uow.session.get(PlacementProfile, household_id)
         if profile is None:

@@ -69,6 +69,7 @@ from safepassage.registry.models import Household, Person
 from safepassage.registry.scoping import in_scope
 from safepassage.security.policy import Actor, Permission, require, require_site
 from safepassage.shared.errors import Conflict, DomainError, FieldProblem, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
 from safepassage.uow import UnitOfWork
 
@@ -256,14 +257,14 @@ def queue_run(uow: UnitOfWork, cmd: RunCreate, *, actor: Actor) -> uuid.UUID:
         period = parse_period(cmd.period, current_period(now.date()))
         if period.end <= now.date():
             reason = f"{period.code} has ended: plan for the current period or a later one"
-            raise Invalid(reason, problems=[FieldProblem("period", "has ended")])
+            raise Invalid(reason, problems=[FieldProblem("period", say("has ended"))])
         if uow.session.scalar(select(PlacementRegion.id).where(PlacementRegion.active.is_(True))) is None:
-            raise Conflict("there is no active region: import the regions first")
+            raise Conflict(say("there is no active region: import the regions first"))
         waiting = uow.session.scalar(
             _unplaced_query(actor, cmd.site_id, period).with_only_columns(Household.id).limit(1)
         )
         if waiting is None:
-            raise Conflict("every household of your sites is placed already: nothing to propose")
+            raise Conflict(say("every household of your sites is placed already: nothing to propose"))
         _recover_interrupted(uow)
         run = PlacementRun(
             id=new_id(),
@@ -291,7 +292,7 @@ def _progress(uow: UnitOfWork, actor: Actor, run_id: uuid.UUID, stage: str, shar
     with uow.acting(actor):
         run = uow.session.get(PlacementRun, run_id)
         if run is None:
-            raise NotFound("run not found")
+            raise NotFound(say("run not found"))
         if run.status is RunStatus.QUEUED:
             run.status = RunStatus.RUNNING
             run.started_at = uow.now()
@@ -319,14 +320,14 @@ def _read_inputs(uow: UnitOfWork, actor: Actor, run: PlacementRun, cmd: RunCreat
         )
     )
     if not regions:
-        raise Conflict("there is no active region: import the regions first")
+        raise Conflict(say("there is no active region: import the regions first"))
     capacities = period_capacities(uow, period, [r.id for r in regions])
     used = used_in(uow, capacities)
     engine_regions = [r.to_engine(capacities.get(r.id), used.get(r.id)) for r in regions]
     left = {e.region_id: {name: int(getattr(e, name)) for name in CAPACITIES} for e in engine_regions}
     without = [r.code for r in regions if r.id not in capacities]
     if len(without) == len(regions):
-        raise Conflict(f"no region has capacities for {period.code}: record them first")
+        raise Conflict(say("no region has capacities for %(period)s: record them first", period=period.code))
     history = _history(uow, {r.code for r in regions})
     households = list(
         uow.session.scalars(
@@ -354,7 +355,7 @@ def _read_inputs(uow: UnitOfWork, actor: Actor, run: PlacementRun, cmd: RunCreat
         else:
             ineligible.append((built, comp, gap))
     if not eligible and not ineligible:
-        raise Conflict("every household of your sites is placed already: nothing to propose")
+        raise Conflict(say("every household of your sites is placed already: nothing to propose"))
     return _Inputs(period, engine_regions, left, history, eligible, ineligible, without)
 
 

@@ -28,6 +28,7 @@ from safepassage.placement.schemas import CapacityUpdate, ProfileUpdate, RegionC
 from safepassage.registry.models import Household
 from safepassage.security.policy import Actor, Permission, require, require_record
 from safepassage.shared.errors import Conflict, FieldProblem, Invalid, NotFound
+from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
 
 MAX_ROWS = 200_000
@@ -50,7 +51,7 @@ class ImportResult:
 def get_region_by_code_or_raise(uow: UnitOfWork, code: str) -> PlacementRegion:
     region = uow.session.scalar(select(PlacementRegion).where(PlacementRegion.code == code.strip()))
     if region is None:
-        raise NotFound(f"region {code} not found")
+        raise NotFound(say("region %(code)s not found", code=code))
     return region
 
 
@@ -62,7 +63,7 @@ def create_region(uow: UnitOfWork, cmd: RegionCreate, *, actor: Actor) -> uuid.U
     require(actor, Permission.REGIONS_MANAGE)
     with uow.acting(actor):
         if uow.session.scalar(select(PlacementRegion.id).where(PlacementRegion.code == cmd.code)):
-            raise Conflict(f"a region with code {cmd.code} exists already")
+            raise Conflict(say("a region with code %(code)s exists already", code=cmd.code))
         now = uow.now()
         period = _period(cmd.period, uow)
         data = cmd.model_dump(exclude={"period", *CAPACITIES})
@@ -150,7 +151,9 @@ def _capacity_row(
                 f"{region.code} has capacities for {row.period}, which overlaps {period.code}: "
                 f"change {row.period} instead"
             )
-            raise Invalid(reason, problems=[FieldProblem("period", f"overlaps {row.period}")])
+            raise Invalid(
+                reason, problems=[FieldProblem("period", say("overlaps %(period)s", period=row.period))]
+            )
     row = PlacementCapacity(
         region_id=region.id,
         period=period.code,
@@ -307,7 +310,7 @@ def _region_values(record: Region) -> dict[str, object]:
 def _household_in_scope(uow: UnitOfWork, household_id: uuid.UUID, actor: Actor) -> Household:
     household = uow.session.get(Household, household_id)
     if household is None:
-        raise NotFound("household not found")
+        raise NotFound(say("household not found"))
     require_record(actor, household.site_id, household.id, what="household")
     return household
 
@@ -320,15 +323,15 @@ def set_profile(uow: UnitOfWork, household_id: uuid.UUID, cmd: ProfileUpdate, *,
         known = set(uow.session.scalars(select(PlacementRegion.code)))
         problems = []
         if cmd.tie_region and cmd.tie_region not in known:
-            problems.append(FieldProblem("tie_region", f"{cmd.tie_region} is not a region"))
+            problems.append(FieldProblem("tie_region", say("%(code)s is not a region", code=cmd.tie_region)))
         preferences = [p.strip() for p in cmd.preferences if p.strip()]
         for i, code in enumerate(preferences):
             if code not in known:
-                problems.append(FieldProblem(f"preferences.{i}", f"{code} is not a region"))
+                problems.append(FieldProblem(f"preferences.{i}", say("%(code)s is not a region", code=code)))
         if len(set(preferences)) != len(preferences):
-            problems.append(FieldProblem("preferences", "a region appears more than once"))
+            problems.append(FieldProblem("preferences", say("a region appears more than once")))
         if problems:
-            raise Invalid("the placement profile has errors", problems=problems)
+            raise Invalid(say("the placement profile has errors"), problems=problems)
         profile = uow.session.get(PlacementProfile, household.id)
         if profile is None:
             profile = PlacementProfile(household_id=household.id)
@@ -364,11 +367,11 @@ def import_history(
     with uow.acting(actor):
         regions = [r.to_engine(None) for r in uow.session.scalars(select(PlacementRegion))]
         if not regions:
-            raise Conflict("there are no regions yet: import the regions first")
+            raise Conflict(say("there are no regions yet: import the regions first"))
         parsed = read_history(io.StringIO(text.lstrip("\ufeff")), regions, name)
         result = ImportResult(problems=list(parsed.problems))
         if len(parsed.records) > MAX_ROWS:
-            raise Invalid(f"at most {MAX_ROWS} history rows per file")
+            raise Invalid(say("at most %(n)s history rows per file", n=MAX_ROWS))
         seen = set(uow.session.scalars(select(PlacementHistory.household_key)))
         now = uow.now()
         for record in parsed.records:
