@@ -94,9 +94,16 @@ class DuplicateChecker:
     def build_in_background(self, new_uow: Callable[[], UnitOfWork]) -> threading.Thread | None:
         """Start building the index in a thread of its own (with its own unit of work), unless it is
         built or being built; returns the thread started."""
+        return self._start_build(new_uow, replace=False)
+
+    def _start_build(self, new_uow: Callable[[], UnitOfWork], *, replace: bool) -> threading.Thread | None:
+        """Build the index in a thread of its own unless one is being built (nor, unless ``replace``,
+        when one is built: ``replace`` rebuilds it aside while checks go on with the old one)."""
         with self._lock:
             self._new_uow = new_uow
-            if self._built is not None or (self._building is not None and self._building.is_alive()):
+            if (self._built is not None and not replace) or (
+                self._building is not None and self._building.is_alive()
+            ):
                 return None
             thread = threading.Thread(
                 target=self._build_quietly, args=(new_uow,), name="duplicate-check-index", daemon=True
@@ -104,17 +111,6 @@ class DuplicateChecker:
             self._building = thread
         thread.start()
         return thread
-
-    def _rebuild_aside(self, new_uow: Callable[[], UnitOfWork]) -> None:
-        """Rebuild the main index in a thread of its own while checks go on with the old one."""
-        with self._lock:
-            if self._building is not None and self._building.is_alive():
-                return
-            thread = threading.Thread(
-                target=self._build_quietly, args=(new_uow,), name="duplicate-check-index", daemon=True
-            )
-            self._building = thread
-        thread.start()
 
     def _build_quietly(self, new_uow: Callable[[], UnitOfWork]) -> None:
         try:
@@ -170,7 +166,9 @@ class DuplicateChecker:
                     if new_uow is None:  # no way to build it aside: here and now
                         self.invalidate()
                         continue
-                    self._rebuild_aside(new_uow)  # meanwhile, the newest registrations are checked
+                    self._start_build(
+                        new_uow, replace=True
+                    )  # meanwhile, the newest registrations are checked
                     delta_ids = sorted(delta_ids)[-MAX_DELTA:]  # (ids are UUIDv7: time-ordered)
                 if not delta_ids:
                     return [built.index]
