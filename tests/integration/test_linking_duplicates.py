@@ -4,7 +4,9 @@ member may duplicate, with the reasons, and does not name a person of another si
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
@@ -16,6 +18,26 @@ from tests.conftest import household_payload
 from tests.integration.test_linking_workflow import latin_natalya, stranger
 
 pytestmark = pytest.mark.db
+
+
+@contextmanager
+def index_being_built() -> Iterator[list[object]]:
+    """As in a process just started: no duplicate index yet. Yields the threads that the requests
+    inside the block start to build it (to join them afterwards)."""
+    duplicates.CHECKER.invalidate()
+    started: list[object] = []
+    build = duplicates.CHECKER.build_in_background
+
+    def spy(new_uow):  # type: ignore[no-untyped-def]
+        thread = build(new_uow)
+        started.append(thread)
+        return thread
+
+    duplicates.CHECKER.build_in_background = spy  # type: ignore[method-assign]
+    try:
+        yield started
+    finally:
+        del duplicates.CHECKER.build_in_background
 
 
 def test_the_registration_answer_names_a_possible_duplicate(
@@ -123,20 +145,8 @@ def test_a_registration_never_waits_for_the_index_and_says_it_was_not_checked(
     headers = api_as(clerk)
     first = app_client.post("/api/v1/households", json=household_payload(site_id), headers=headers)
     natalya = next(m["id"] for m in first.json()["members"] if m["display_name"].startswith("Наталья"))
-    duplicates.CHECKER.invalidate()  # a server just started: no index yet
-    started: list[object] = []
-    build = duplicates.CHECKER.build_in_background
-
-    def spy(new_uow):  # type: ignore[no-untyped-def]
-        thread = build(new_uow)
-        started.append(thread)
-        return thread
-
-    duplicates.CHECKER.build_in_background = spy  # type: ignore[method-assign]
-    try:
+    with index_being_built() as started:
         unchecked = app_client.post("/api/v1/households", json=latin_natalya(site_id), headers=headers)
-    finally:
-        del duplicates.CHECKER.build_in_background
     assert unchecked.status_code == 201, unchecked.text
     assert unchecked.json()["duplicates_checked"] is False and unchecked.json()["possible_duplicates"] == []
     assert started and started[0] is not None

@@ -18,6 +18,7 @@ from safepassage.registry import queries, schemas
 from safepassage.registry import services as registry
 from safepassage.security.policy import SYSTEM, Actor, Role
 from tests.conftest import csrf_field, household_payload, web_sign_in
+from tests.integration.test_linking_duplicates import index_being_built
 
 pytestmark = pytest.mark.db
 
@@ -197,21 +198,9 @@ def test_a_form_sent_while_the_index_is_built_is_registered_unchecked(
     app_client: TestClient, container: Container, site_id: uuid.UUID, clerk: Actor
 ) -> None:
     registered(container, site_id)
-    duplicates.CHECKER.invalidate()  # a process just started: no index yet
-    started: list[object] = []
-    build = duplicates.CHECKER.build_in_background
-
-    def spy(new_uow):  # type: ignore[no-untyped-def]
-        thread = build(new_uow)
-        started.append(thread)
-        return thread
-
-    duplicates.CHECKER.build_in_background = spy  # type: ignore[method-assign]
-    try:
+    with index_being_built() as started:
         csrf = csrf_field(app_client.get("/households/new").text)
         r = app_client.post("/households/new", data=latin_natalya_form(site_id, csrf), follow_redirects=False)
-    finally:
-        del duplicates.CHECKER.build_in_background
     assert r.status_code == 303  # not kept waiting
     assert "Not checked for duplicates" in app_client.get(r.headers["location"]).text
     (thread,) = started

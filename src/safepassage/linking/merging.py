@@ -65,9 +65,7 @@ def merge_pair(
     with uow.acting(actor):
         pair = get_pair_or_raise(uow, pair_id, actor=actor)
         if pair.status is not PairStatus.ACCEPTED:
-            raise Conflict(
-                say("only an accepted pair is merged; this one is %(status)s", status=pair.status.value)
-            )
+            raise Conflict(say("only an accepted pair is merged; this one is %(status)s", status=pair.status))
         a = _person(uow, pair.person_a_id, actor=actor)
         b = _person(uow, pair.person_b_id, actor=actor)
         if survivor_id is not None and survivor_id not in (a.id, b.id):

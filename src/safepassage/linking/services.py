@@ -215,7 +215,7 @@ def decide_pair(
     with uow.acting(actor):
         pair = get_pair_or_raise(uow, pair_id, actor=actor)
         if pair.status not in (PairStatus.OPEN, PairStatus.ACCEPTED, PairStatus.REJECTED):
-            raise Conflict(say("this pair is %(status)s", status=pair.status.value))
+            raise Conflict(say("this pair is %(status)s", status=pair.status))
         decision = _record_decision(uow, pair, verdict, reason, actor=actor)
         uow.commit()
         return decision.id

@@ -28,8 +28,9 @@ equality, edit distance and arithmetic that runs the same on DuckDB and on Spark
                 tracing sets it from an approximate age while leaving ``by`` empty, and ``k_tol`` to the
                 request's tolerance), given and family
                 skeletons (``k_name``; ``k_nodate`` only where no birth year is given), the full
-                birth date (``k_date``, only a day given and not a 1 January); see
-                ``model.blocking_rules``
+                birth date (``k_date``, only a day given and not a 1 January), the document's
+                first and second half (``k_doc_head``, ``k_doc_tail``: a number with one digit
+                mistyped keeps one of them); see ``model.blocking_rules``
 ==============  =================================================================================
 """
 
@@ -88,6 +89,8 @@ FEATURE_COLUMNS: dict[str, str] = {
     "k_name": "VARCHAR",
     "k_nodate": "VARCHAR",
     "k_date": "VARCHAR",
+    "k_doc_head": "VARCHAR",
+    "k_doc_tail": "VARCHAR",
 }
 
 
@@ -144,6 +147,8 @@ def features_of(clean: CleanRecord) -> dict[str, Any]:
         "k_name": k_name,
         "k_nodate": k_name if birth.year is None else None,
         "k_date": f"{birth.year}-{birth.month}-{birth.day}" if full_date else None,
+        "k_doc_head": document[: (len(document) + 1) // 2] if document else None,
+        "k_doc_tail": document[(len(document) + 1) // 2 :] if document else None,
     }
 
 
