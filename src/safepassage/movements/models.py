@@ -93,8 +93,8 @@ class TransportLeg(Base):
                 say(
                     "leg %(code)s is %(status)s: it cannot become %(next)s",
                     code=self.code,
-                    status=self.status.value,
-                    next=status.value,
+                    status=self.status,
+                    next=status,
                 )
             )
         if status is LegStatus.CANCELLED and not (reason or "").strip():
@@ -121,7 +121,7 @@ class TransportLeg(Base):
                 say(
                     "leg %(code)s is %(status)s: it can no longer change",
                     code=self.code,
-                    status=self.status.value,
+                    status=self.status,
                 )
             )
         changed = []
@@ -212,7 +212,7 @@ class MovementPlan(Base):
     def accept(self, *, by: str, at: dt.datetime) -> None:
         if self.status is not PlanStatus.PROPOSED:
             raise Conflict(
-                say("this plan is %(status)s: only a proposal can be accepted", status=self.status.value)
+                say("this plan is %(status)s: only a proposal can be accepted", status=self.status)
             )
         self.status, self.accepted_by, self.accepted_at = PlanStatus.ACCEPTED, by, at
 

@@ -149,7 +149,7 @@ def issue_passes(uow: UnitOfWork, leg_id: uuid.UUID, *, actor: Actor) -> list[uu
                 say(
                     "leg %(code)s is %(status)s: no passes can be issued",
                     code=leg.code,
-                    status=leg.status.value,
+                    status=leg.status,
                 )
             )
         plan = accepted_plan(uow, leg.origin_site_id)

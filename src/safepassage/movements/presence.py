@@ -25,7 +25,13 @@ elsewhere. The pass scanned at their site is the right to move that person's pre
 that: for this step of the transaction the person's records are added to the actor's row scope
 (``safepassage.record_ids``, as a break-glass grant would, without its reach beyond this service),
 and the scope is restored after the write (the scan service, which only appends its audit entry
-and commits afterwards, leaves it to the end of its transaction).
+and commits afterwards, leaves it to the end of its transaction). The scan service hands the
+persons its signed passes name over with the actor's sites when its transaction begins (it reads
+nothing scoped by person before this step), so for scans by pass code no statement is needed here;
+persons found by a typed pass number or a person id are added here.
+
+The latest scans and the stays that can matter are read in one statement (each latest scan joined
+to its person's stays): a checkpoint waits on every round trip.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from safepassage.movements.models import Checkpoint, Scan, ScanOutcome
@@ -56,23 +62,22 @@ def follow_scans(uow: UnitOfWork, new: Sequence[Scan], *, actor: Actor, restore:
     if not persons:
         return 0
     session = uow.session
-    widened = session.get_bind().dialect.name == "postgresql" and not actor.all_sites
-    granted = sorted(str(r) for r in uow.actor_scope.record_ids)
+    scope = uow.actor_scope.record_ids
+    # the transaction's scope may hold them already (the scan service adds the persons its signed
+    # passes name): then no statement
+    widened = (
+        session.get_bind().dialect.name == "postgresql"
+        and not actor.all_sites
+        and not scope.issuperset(persons)
+    )
+    granted = sorted(str(r) for r in scope)
     if widened:
         session.execute(_SET_RECORDS, {"ids": ",".join(granted + [str(p) for p in persons])})
     try:
-        latest = _latest(session, persons)
         # the stays that can matter: open ones, and those ending at or after the earliest new scan
         # (an older stay can neither hold a new scan nor be as recent as the latest scan)
         since = min(s.device_at for s in new)
-        stays: dict[uuid.UUID, list[SiteStay]] = defaultdict(list)
-        for stay in session.scalars(
-            select(SiteStay).where(
-                SiteStay.person_id.in_(persons),
-                or_(SiteStay.checked_out_at.is_(None), SiteStay.checked_out_at >= since),
-            )
-        ):
-            stays[stay.person_id].append(stay)
+        latest, stays = _latest_and_stays(session, persons, since)
         arrived: dict[uuid.UUID, list[Scan]] = defaultdict(list)
         for scan in new:
             if scan.person_id is not None:
@@ -100,8 +105,12 @@ class _Last:
     device_at: dt.datetime
 
 
-def _latest(session: Session, persons: list[uuid.UUID]) -> dict[uuid.UUID, _Last]:
-    """Each person's latest accepted scan by device time (the client id breaks ties), one row each."""
+def _latest_and_stays(
+    session: Session, persons: list[uuid.UUID], since: dt.datetime
+) -> tuple[dict[uuid.UUID, _Last], dict[uuid.UUID, list[SiteStay]]]:
+    """Each person's latest accepted scan by device time (the client id breaks ties), and their stays
+    open or ending at or after ``since``: one statement (the latest scans, each joined to its
+    person's stays), on the checkpoint's path."""
     ranked = (
         select(
             Scan.person_id,
@@ -115,12 +124,26 @@ def _latest(session: Session, persons: list[uuid.UUID]) -> dict[uuid.UUID, _Last
         .where(Scan.person_id.in_(persons), Scan.outcome == ScanOutcome.ACCEPTED)
         .subquery()
     )
+    last = select(ranked).where(ranked.c.rank == 1).subquery()
+    matters = or_(SiteStay.checked_out_at.is_(None), SiteStay.checked_out_at >= since)
     rows = session.execute(
-        select(ranked.c.person_id, ranked.c.checkpoint, ranked.c.site_id, ranked.c.device_at).where(
-            ranked.c.rank == 1
+        select(last.c.person_id, last.c.checkpoint, last.c.site_id, last.c.device_at, SiteStay).outerjoin(
+            SiteStay, and_(SiteStay.person_id == last.c.person_id, matters)
         )
     )
-    return {person: _Last(checkpoint, site, at) for person, checkpoint, site, at in rows}
+    latest: dict[uuid.UUID, _Last] = {}
+    stays: dict[uuid.UUID, list[SiteStay]] = defaultdict(list)
+    for person, checkpoint, site, at, stay in rows:
+        latest[person] = _Last(checkpoint, site, at)
+        if stay is not None:
+            stays[person].append(stay)
+    # a person with no accepted scan in sight (none here: the caller's own new scans are theirs) still
+    # has the stays a late scan may shorten
+    unseen = [p for p in persons if p not in latest]
+    if unseen:
+        for stay in session.scalars(select(SiteStay).where(SiteStay.person_id.in_(unseen), matters)):
+            stays[stay.person_id].append(stay)
+    return latest, stays
 
 
 def _where(scan: Scan | _Last) -> uuid.UUID | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Table, func, or_, select
@@ -142,14 +142,22 @@ def record_scans(
     require(actor, Permission.MOVEMENTS_SCAN)
     unique = list({x.client_id: x for x in batch.scans}.values())
     claims: dict[str, uuid.UUID] = {}
+    named: set[uuid.UUID] = set()
     bad: dict[str, str] = {}
     for x in unique:
         if x.token:
             try:
-                claims[x.client_id] = read_token(public_key, x.token).pass_id
+                claim = read_token(public_key, x.token)
             except BadToken as exc:
                 bad[x.client_id] = str(exc)
-    with uow.acting(actor):
+            else:
+                claims[x.client_id] = claim.pass_id
+                named.add(claim.person_id)
+    # the persons the signed passes name join the row scope from the transaction's start (handed over
+    # with the actor's sites, no statement of its own): presence may move only them (nothing else
+    # this service reads is scoped by person); persons named otherwise are added by presence
+    scoped = actor if actor.all_sites else replace(actor, granted_records=actor.granted_records | named)
+    with uow.acting(scoped):
         found = _lookups(uow, unique, claims)
         now = uow.now()
         judged: dict[str, Scan] = {}

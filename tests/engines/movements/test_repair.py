@@ -25,7 +25,8 @@ from safepassage.movements.planner.prepare import prepare
 from safepassage.movements.planner.repair import Packing
 from safepassage.movements.planner.synthetic import generate
 
-from .factories import policy
+from .factories import group, policy, problem
+from .factories import leg as make_leg
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def no_full_milp(monkeypatch):
 
 def _instance(seed: int, groups: int = 400, legs: int = 12, split_share: float = 0.3) -> Problem:
     inst = generate(groups, legs, seed=seed, split_share=split_share, baggage_step=1)
-    return Problem(inst.groups, inst.legs, policy(time_limit_s=4.0, mip_rel_gap=0.001))
+    return Problem(inst.groups, inst.legs, policy(time_limit_s=60.0, mip_rel_gap=0.001))
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -136,3 +137,68 @@ def test_reoptimise_never_worsens_and_conserve_keeps_every_class():
     assert float(departure @ x) <= before_dep + 1e-6
     assert np.all(pk.room(x) >= -1e-6)
     assert np.allclose(pk.moved(x), moved)  # conserve: every class as many moved as before
+
+
+def _tiny(groups, legs):
+    pb = problem(groups, legs)
+    comp = build_components(pb, prepare(pb))[0]
+    model = build(comp.spec)
+    return comp, model, Packing(comp.spec, model)
+
+
+def test_a_pair_re_solve_moves_an_earlier_tier_to_make_room():
+    # L1 has 3 seats, L2 has 2. The tier-1 pair sits on L1 (as a tier-1 plan may leave it); the
+    # tier-2 family of 3 fits only on L1. Re-solving each leg alone, or the pair with tier 1 held
+    # where it is, cannot place it; the pair re-solve moves the tier-1 pair to L2 and seats it.
+    comp, model, pk = _tiny(
+        [group("one", persons=2, tier=1), group("two", persons=3, tier=2)],
+        [make_leg("L1", seats=3), make_leg("L2", seats=2)],
+    )
+    spec = comp.spec
+    c1 = spec.cls_tier.index(1)
+    x = np.zeros(model.n_cols)
+    x[next(col for col, lg in model.cls_cols[c1] if spec.leg_ids[lg] == "L1")] = 1
+    tier2 = level_cost(spec, model, "tier 2 people")
+    upper = model.col_ub.copy()
+    for single in ([0], [1]):
+        assert not pk.reoptimise(x, single, tier2, True, tier=2, upper=upper)
+    assert pk.reoptimise(x, [0, 1], tier2, True, tier=2, upper=upper)
+    assert float(tier2 @ x) == 3
+    assert pk.moved(x)[c1] == 1  # tier 1 keeps its group, on the other leg
+    assert np.all(pk.room(x) >= -1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_local_search_ends_on_its_own_at_a_pass_without_gain(seed):
+    # no time limit and no target: it stops because a whole pass changed nothing, so every pair
+    # of legs is then as good as a re-solve can make it (checked on a few)
+    spec, model, pk = _component(30 + seed)
+    x = np.zeros(model.n_cols)
+    tier3 = level_cost(spec, model, "tier 3 people")
+    upper = np.where(model.col_tier <= 3, model.col_ub, 0.0)
+    pk.improve(x, tier3, True, tier=3, upper=upper, stop=float("inf"))
+    assert np.all(pk.room(x) >= -1e-6)
+    assert np.all(pk.moved(x) <= pk.count + 1e-9)
+    reached = float(tier3 @ x)
+    assert reached > 0
+    assert pk.n_legs >= 3
+    for legs in ([0], [0, 1], [0, 1, 2]):
+        assert not pk.reoptimise(x, legs, tier3, True, tier=3, upper=upper, time_limit=30.0)
+    assert float(tier3 @ x) == reached
+
+
+def test_earlier_tiers_are_fixed_exactly_so_the_next_bound_is_not_loose(no_full_milp):
+    # 2 seats: the tier-1 person takes one. Tier 2 is mothers with an infant (2 people, 1 seat):
+    # one of them fits, 2 people. Fixing tier 1 as ">= 0.5" let the LP seat half of the tier-1
+    # person and one and a half mothers: a bound of 3, a gap of 33 %. Fixed exactly, it proves 2.
+    pb = problem(
+        [
+            group("urgent", persons=1, tier=1),
+            *(group(f"m{i}", persons=1, infants=1, tier=2) for i in range(3)),
+        ],
+        [make_leg("L1", seats=2)],
+    )
+    plan = plan_movements(pb, HighsSolver())
+    tier1, tier2 = plan.levels[:2]
+    assert (tier1.value, tier1.bound) == (1, 1)
+    assert (tier2.value, tier2.bound, tier2.status) == (2, 2, "optimal")

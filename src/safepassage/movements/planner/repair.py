@@ -10,9 +10,16 @@ exactly is close to the optimum and takes a second, where the full MILP takes mi
   leg the LP used for them, making room by taking groups of the level's own tier off if needed;
 - :meth:`Packing.reoptimise`: a small exact MILP over the columns of one, two or three legs
   (everything else held), better or equal by construction. Two modes: ``fill`` (a tier level:
-  only that tier's classes change, any unmoved group of it may come in) and ``conserve`` (later
-  levels: every class keeps how many of it are on those legs, they only change legs, and the
-  levels fixed before keep their value on those legs, so they keep it in all).
+  any unmoved group of that tier may come in, and the groups of earlier tiers on those legs may
+  change legs among them, each class keeping how many of it are there, so the earlier tiers keep
+  their value) and ``conserve`` (later levels: every class keeps how many of it are on those
+  legs, they only change legs, and the levels fixed before keep their value on those legs, so
+  they keep it in all);
+- :meth:`Packing.improve`: every leg once, then passes over the legs, each cut into pairs and
+  then into triples at random; it stops when a whole pass changes nothing (or at the time, or
+  at the value asked for). Measured at the airbase (tier 3, 35 legs): letting the earlier tiers
+  change legs within a pair or triple reached 4,049 people where holding them reached 4,047-4,049,
+  and at Damascus 3,875 against 3,874.
 
 Only the aggregated class columns are touched; the columns of groups allowed to split, and the
 "leg used" columns, stay as they are (the caller sets the latter).
@@ -34,7 +41,6 @@ from safepassage.movements.planner.milp import Model
 
 TOL = 1e-7
 SMALL_MILP_S = 0.5  # each local re-solve: its best plan after this long is taken (never worse)
-STALE = 40  # re-solves in a row without a change before the search stops (at least 2 per leg)
 
 
 class Packing:
@@ -169,14 +175,17 @@ class Packing:
         cols = self.class_cols[np.isin(self.col_leg[self.class_cols], legs)]
         cols = cols[upper[cols] > 0.5]
         if tier is not None:
-            cols = cols[self.col_tier[cols] == tier]
+            cols = cols[self.col_tier[cols] <= tier]
         if len(cols) == 0:
             return False
         current = x[cols].copy()
         classes = self.col_cls[cols]
         here = np.zeros(len(self.count))
         np.add.at(here, classes, current)
-        avail = self.count - self.moved(x) + here if tier is not None else here
+        # fill: the level's tier may take any group not moved yet; every other class (earlier tiers
+        # in fill mode, all of them in conserve mode) keeps how many of it are on these legs
+        fill = self.tier == tier
+        avail = np.where(fill, self.count - self.moved(x) + here, here)
         keep = cols[(avail[classes] > 0.5) & (upper[cols] > 0.5)]
         k = len(keep)
         if k == 0:
@@ -208,13 +217,13 @@ class Packing:
         bounds = np.minimum(upper[keep], avail[keep_cls])
         uniq, first, sizes = np.unique(keep_cls[order], return_index=True, return_counts=True)
         for c, start, size in zip(uniq, first, sizes, strict=True):
-            if size == 1 and tier is not None:
+            if size == 1 and fill[c]:
                 continue
             members = order[start : start + size]
             rows_r.append(np.full(size, n_rows))
             rows_c.append(members)
             vals.append(np.ones(size))
-            lo.append(avail[c] if tier is None else -math.inf)
+            lo.append(-math.inf if fill[c] else avail[c])
             hi.append(avail[c])
             n_rows += 1
         for level_cost, level_max in held:
@@ -270,9 +279,11 @@ class Packing:
         measure: np.ndarray | None = None,
         seed: int = 1,
     ) -> None:
-        """Every leg once, then random pairs and triples of legs, until ``stop``, until the
-        level's value (``measure @ x``, ``cost`` by default) reaches ``good_enough``, or until
-        ``STALE`` re-solves in a row changed nothing."""
+        """Every leg once (a tier level), then passes: the legs shuffled and cut into pairs, then
+        shuffled and cut into triples, each re-solved; until a whole pass changes nothing, until
+        ``stop``, or until the level's value (``measure @ x``, ``cost`` by default) reaches
+        ``good_enough``. Without the time and the value, it ends on its own: every change improves
+        the level, which is bounded."""
         rng = random.Random(seed)  # noqa: S311 - a search order, not a secret
         level = cost if measure is None else measure
 
@@ -284,22 +295,31 @@ class Packing:
             value = float(level @ x)
             return value >= good_enough - 1e-9 if maximise else value <= good_enough + 1e-9
 
-        kw = {"tier": tier, "upper": upper, "held": held}
+        def resolve(legs: list[int]) -> bool:
+            limit = min(SMALL_MILP_S, stop - time.monotonic())
+            return self.reoptimise(
+                x, legs, cost, maximise, tier=tier, upper=upper, held=held, time_limit=limit
+            )
+
         if tier is not None:
             for leg in range(self.n_legs):
                 if done():
                     return
-                limit = min(SMALL_MILP_S, stop - time.monotonic())
-                self.reoptimise(x, [leg], cost, maximise, time_limit=limit, **kw)  # type: ignore[arg-type]
-        if self.n_legs < 2:
-            return
-        stale = 0
-        while not done() and stale < max(STALE, 2 * self.n_legs):
-            size = min(self.n_legs, rng.choice((2, 2, 3)))
-            legs = rng.sample(range(self.n_legs), size)
-            limit = min(SMALL_MILP_S, stop - time.monotonic())
-            changed = self.reoptimise(x, legs, cost, maximise, time_limit=limit, **kw)  # type: ignore[arg-type]
-            stale = 0 if changed else stale + 1
+                resolve([leg])
+        sizes = [size for size in (2, 3) if size <= self.n_legs]
+        changed = True
+        while changed and sizes:
+            changed = False
+            for size in sizes:
+                order = list(range(self.n_legs))
+                rng.shuffle(order)
+                for start in range(0, self.n_legs, size):
+                    legs = order[start : start + size]
+                    if len(legs) < size:  # the last piece borrows legs from the front
+                        legs += [leg for leg in order if leg not in legs][: size - len(legs)]
+                    if done():
+                        return
+                    changed |= resolve(legs)
 
 
 def _small_milp(

@@ -73,6 +73,8 @@
     body.append("scans", JSON.stringify(batch));
     fetch(form.getAttribute("data-upload"), { method: "POST", body: body, credentials: "same-origin" })
       .then(function (r) {
+        // a busy or failing server (503 when it bounds its concurrency): keep the queue, retry later
+        if (r.status >= 500) { throw new Error("busy"); }
         var type = r.headers.get("content-type") || "";
         if (type.indexOf("application/json") < 0) { throw new Error("signed out"); }
         return r.json().then(function (data) { return { ok: r.ok, data: data }; });
