@@ -5,10 +5,13 @@ itself until it is finished; a run left behind by a stopped server is marked int
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import subprocess
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from safepassage.bootstrap import Container
 from safepassage.placement import queries, runs, services
+from safepassage.placement.engine import GreedySolver
 from safepassage.placement.models import PlacementRun, RunStatus
 from safepassage.placement.schemas import RunCreate
 from safepassage.security.policy import SYSTEM, Actor, Role
@@ -50,6 +54,41 @@ class BrokenSolver:
 
     def solve(self, problem: Any, *, time_limit: float, gap_target: float) -> Any:
         raise RuntimeError("index 7 is out of bounds for axis 0")
+
+
+@dataclass(frozen=True)
+class WhereSolver:
+    """Greedy, and writes the number of the process that solved into a file."""
+
+    path: str
+    name: str = "where"
+
+    def solve(self, problem: Any, *, time_limit: float, gap_target: float) -> Any:
+        Path(self.path).write_text(str(os.getpid()))
+        return GreedySolver().solve(problem, time_limit=time_limit, gap_target=gap_target)
+
+
+def test_the_worker_computes_in_a_child_process_and_the_cli_path_in_its_own(
+    container, site_id, officer, tmp_path
+):
+    set_up_regions_and_history(container)
+    register(container, site_id)
+    where = tmp_path / "pid"
+    run_id = runs.start_run(
+        container.uow, RunCreate(time_limit=5), actor=officer, solver=WhereSolver(str(where))
+    )
+    assert runs.WORKER.wait(run_id, timeout=120)
+    run = queries.get_run(container.uow(), run_id, actor=officer)
+    assert run.status is RunStatus.DONE, run.error
+    assert int(where.read_text()) != os.getpid()  # the server's GIL stays free for its requests
+    assert queries.list_proposals(container.uow(), run_id=run_id, actor=officer)  # stored by the worker
+    where.unlink()
+    register(container, site_id)
+    again = runs.run_placement(
+        container.uow(), RunCreate(time_limit=5), actor=officer, solver=WhereSolver(str(where))
+    )
+    assert int(where.read_text()) == os.getpid()
+    assert queries.get_run(container.uow(), again, actor=officer).status is RunStatus.DONE
 
 
 def test_a_run_without_history_fails_with_its_reason_and_no_500(

@@ -51,14 +51,14 @@ def _open_proposal(
             f"this household is not eligible ({proposal.reason}): record the consent and run again"
         )
     if proposal.status is not ProposalStatus.PROPOSED:
-        raise Conflict(say("this proposal was %(status)s already", status=proposal.status.value))
+        raise Conflict(say("this proposal was %(status)s already", status=proposal.status))
     if uow.session.get(PlacementAssignment, household.id) is not None:
         raise Conflict(say("this household is placed already"))
     if household.status is not HouseholdStatus.ACTIVE:
         raise Conflict(
             say(
                 "this household is %(status)s now: run again for its new household",
-                status=household.status.value,
+                status=household.status,
             )
         )
     if _current_use(uow, proposal, household) != {k: int(v) for k, v in (proposal.use or {}).items()}:

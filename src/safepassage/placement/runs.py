@@ -12,7 +12,10 @@ accepts or overrides its proposal (``docs/code-style.md``: never auto-apply solv
 ``queue_run`` checks the request and stores the run as *queued* (the API answers 202 with its id);
 ``RunWorker`` (one thread per process, one run at a time) executes it: *running* with a stage and
 its progress, then *done*, or *failed* with a message the officer can act on; never an exception
-into a request. ``run_placement`` does both in the caller's thread (the CLI, tests).
+into a request. The worker hands the engine's work (training the outcome model, scoring, solving: pure
+and CPU-bound) to a child process of the run, so the server's other requests do not wait on this
+process's GIL while a run computes; reading and storing stay on the worker thread, in the officer's
+row scope. ``run_placement`` does everything in the caller's thread (the CLI, tests).
 
 The decisions on the proposals are in ``placement.decisions``.
 """
@@ -23,13 +26,14 @@ import dataclasses
 import datetime as dt
 import logging
 import math
+import multiprocessing
 import os
 import socket
 import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any
 
@@ -42,6 +46,7 @@ from safepassage.placement.engine import (
     HistoryRecord,
     PlacementPlan,
     PlacementPolicy,
+    Region,
     Solver,
     consumption,
     place,
@@ -359,9 +364,32 @@ def _read_inputs(uow: UnitOfWork, actor: Actor, run: PlacementRun, cmd: RunCreat
     return _Inputs(period, engine_regions, left, history, eligible, ineligible, without)
 
 
+def _model_scores(
+    history: list[HistoryRecord],
+    regions: list[Region],
+    households: list[EngineHousehold],
+    official_languages: tuple[str, ...],
+    seed: int,
+) -> tuple[Any, dict[str, Any]]:
+    """Train the outcome model and score every household in every region (the run's child does it)."""
+    model = GradientBoostingModel.fit(history, regions, official_languages=official_languages, seed=seed)
+    return model.predict(households, regions), dataclasses.asdict(model.metrics)
+
+
+def _in_this_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
 def _execute(
-    uow: UnitOfWork, run_id: uuid.UUID, cmd: RunCreate, *, actor: Actor, solver: Solver | None
+    uow: UnitOfWork,
+    run_id: uuid.UUID,
+    cmd: RunCreate,
+    *,
+    actor: Actor,
+    solver: Solver | None,
+    compute: Callable[..., Any] = _in_this_thread,
 ) -> None:
+    """Read, compute (through ``compute``: here, or in the run's child process), store."""
     policy = _policy(cmd)
     _progress(uow, actor, run_id, "reading", 0.05)
     with uow.acting(actor):
@@ -374,23 +402,23 @@ def _execute(
     if engine_households:
         _progress(uow, actor, run_id, "training", 0.2)
         try:
-            model = GradientBoostingModel.fit(
+            scores, metrics = compute(
+                _model_scores,
                 inputs.history,
                 inputs.engine_regions,
-                official_languages=policy.official_languages,
-                seed=cmd.seed,
+                engine_households,
+                policy.official_languages,
+                cmd.seed,
             )
         except ValueError as exc:
             raise Invalid(f"the outcome model cannot be trained: {exc}; import more history") from None
-        metrics = dataclasses.asdict(model.metrics)
-        scores = model.predict(engine_households, inputs.engine_regions)
         _progress(uow, actor, run_id, "solving", 0.4)
         chosen = (
             solver
             if solver is not None
             else DecompositionSolver(isolate=len(engine_households) > ISOLATE_ABOVE)
         )
-        plan = place(engine_households, inputs.engine_regions, scores, policy, solver=chosen)
+        plan = compute(place, engine_households, inputs.engine_regions, scores, policy, solver=chosen)
     _progress(uow, actor, run_id, "storing", 0.9)
     _store(uow, actor, run_id, cmd, policy, inputs, plan, metrics)
 
@@ -529,10 +557,16 @@ def _fail(uow: UnitOfWork, actor: Actor, run_id: uuid.UUID, message: str) -> Non
 
 
 def execute_run(
-    uow: UnitOfWork, run_id: uuid.UUID, *, actor: Actor, solver: Solver | None = None
+    uow: UnitOfWork,
+    run_id: uuid.UUID,
+    *,
+    actor: Actor,
+    solver: Solver | None = None,
+    offload: bool = False,
 ) -> DomainError | None:
     """Execute a queued run; never raises. A failure is recorded on the run with a message the
-    officer can act on (an unexpected one with a reference to the server's log) and returned."""
+    officer can act on (an unexpected one with a reference to the server's log) and returned.
+    ``offload``: train, score and solve in a child process (spawned for this run, gone after it)."""
     try:
         with uow.acting(actor):
             run = uow.session.get(PlacementRun, run_id)
@@ -541,7 +575,16 @@ def execute_run(
             if run.status is not RunStatus.QUEUED:  # executed already: left as it is
                 return Conflict(f"this run is {run.status.value} already")
             cmd = RunCreate.model_validate(run.params)
-        _execute(uow, run_id, cmd, actor=actor, solver=solver)
+        if not offload:
+            _execute(uow, run_id, cmd, actor=actor, solver=solver)
+            return None
+        spawn = multiprocessing.get_context("spawn")  # no fork of a threaded server
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
+
+            def in_child(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+                return child.submit(fn, *args, **kwargs).result()
+
+            _execute(uow, run_id, cmd, actor=actor, solver=solver, compute=in_child)
         return None
     except DomainError as exc:
         error: DomainError = exc
@@ -590,7 +633,7 @@ class RunWorker:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="placement-run")
             self._futures = {k: f for k, f in self._futures.items() if not f.done()}
             self._futures[run_id] = self._executor.submit(
-                execute_run, make_uow(), run_id, actor=actor, solver=solver
+                execute_run, make_uow(), run_id, actor=actor, solver=solver, offload=True
             )
 
     def wait(self, run_id: uuid.UUID | None = None, timeout: float | None = None) -> bool:

@@ -14,15 +14,10 @@ from collections.abc import Callable
 import highspy
 import numpy as np
 
-from safepassage.placement.engine.decomposition import (
-    INF,
-    FloatArray,
-    TypedProblem,
-    TypedSolution,
-    solve_lp,
-)
-from safepassage.placement.engine.lagrangian import dual_greedy, reduced_values, solve_dual
+from safepassage.placement.engine.decomposition import INF, FloatArray, TypedProblem, TypedSolution
+from safepassage.placement.engine.lagrangian import solve_dual
 from safepassage.placement.engine.milp import solve_milp
+from safepassage.placement.engine.pricefix import solve_fixed_lp
 
 
 def _fits(p: TypedProblem, residual: FloatArray) -> np.ndarray:
@@ -132,7 +127,7 @@ def solve_typed(
     threads: int = 1,
     exact_pairs: int = 150_000,
     release_forecast: bool = True,
-    dual_share: float = 0.25,
+    dual_share: float = 0.3,
     progress: Callable[[float], None] | None = None,
 ) -> TypedSolution:
     """Lagrangian prices, LP by column generation, integral part kept, split households repaired
@@ -140,33 +135,22 @@ def solve_typed(
     start = time.monotonic()
     notes: list[str] = []
     seed = _greedy_fill(p, np.where(p.integral, p.count, 0.0), p.capacity.astype(np.float64).copy())
-    # Lagrangian prices first (vectorised, no LP): a proven bound, a better-ordered greedy seed and
-    # each type's best-priced region as a first column.
+    # Lagrangian prices first (vectorised, no LP): a proven bound, and the prices that fix most types
+    # for the LP (``pricefix.py``).
     dual = solve_dual(p, time_limit=dual_share * time_limit)
     if progress is not None:
         progress(dual.bound)
-    priced_seed = dual_greedy(
-        p, dual.prices, np.where(p.integral, p.count, 0.0), p.capacity.astype(np.float64).copy()
-    )
-    if float((priced_seed * p.value).sum()) > float((seed * p.value).sum()):
-        seed = priced_seed
-        notes.append("greedy seed ordered by the Lagrangian prices")
-    reduced = reduced_values(p, dual.prices)
-    best_priced = np.zeros_like(p.eligible)
-    if reduced.size:
-        rows = np.flatnonzero(np.isfinite(reduced).any(axis=1))
-        best_priced[rows, reduced[rows].argmax(axis=1)] = True
-    x, lp_obj, bound, y_cap, rounds, columns, status = solve_lp(
+    lp = solve_fixed_lp(
         p,
-        time_limit=time_limit * 0.8 - (time.monotonic() - start),
+        dual.prices,
+        time_limit=time_limit * 0.85 - (time.monotonic() - start),
         gap_target=gap_target,
         threads=threads,
-        start_columns=(seed > 0) | best_priced,
-        progress=progress,
         initial_bound=dual.bound,
     )
-    if lp_obj == 0.0 and rounds <= 1 and status != "optimal":
-        y_cap = dual.prices  # no restricted LP finished: explain with the Lagrangian prices
+    x, lp_obj, bound, y_cap, status = lp.x, lp.objective, lp.bound, lp.capacity_duals, lp.status
+    if progress is not None:
+        progress(bound)
     integral = p.integral[:, None]
     whole = np.where(integral, np.floor(x + 1e-6), x)
     left = np.where(p.integral, np.rint(p.count - whole.sum(axis=1)), 0.0)
@@ -175,7 +159,7 @@ def solve_typed(
     placed_persons = whole.T @ p.use[:, p.persons_col]
     need_min = np.maximum(p.min_persons - placed_persons, 0.0)
     remaining = time_limit - (time.monotonic() - start)
-    extra = _repair_milp(p, left, residual, need_min, min(remaining, max(5.0, 0.2 * time_limit)))
+    extra = _repair_milp(p, left, residual, need_min, min(remaining, max(5.0, 0.1 * time_limit)))
     if extra is None and (need_min > 0).any():
         notes.append("repair could not meet the minimum fill exactly; placed without it")
         extra = _repair_milp(p, left, residual, np.zeros_like(need_min), max(remaining * 0.5, 0.5))
@@ -225,8 +209,8 @@ def solve_typed(
         status=status,
         lp_objective=lp_obj,
         capacity_duals=y_cap,
-        rounds=rounds,
-        columns=columns,
+        rounds=lp.rounds,
+        columns=lp.columns,
         repaired=repaired,
         seconds=time.monotonic() - start,
         notes=tuple(notes),
