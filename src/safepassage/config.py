@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the web app and API listen on.")
     port: int = Field(default=8000, description="Port the web app and API listen on.")
+    max_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Connections and requests a server process takes at once; beyond it, 503 at once "
+        "(the checkpoint page and field clients keep their queue and retry) instead of a queue that "
+        "grows until every request is late. Empty: no limit.",
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="Signs session cookies. Generated into var/secret_key when empty.",

@@ -120,3 +120,15 @@ def test_demo_accounts_work_for_the_demo_sites(cli, container):
         auditor = uow.session.scalar(select(User).where(User.username == "demo_auditor"))
         assert {s.site_id for s in clerk.sites} == sites and sites
         assert auditor.sites == []  # the auditor reads the trail, not the records
+
+
+def test_serve_bounds_concurrency_when_told(cli, monkeypatch):
+    import uvicorn
+
+    seen: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.append(options))
+    assert cli("init").exit_code == 0
+    assert cli("serve").exit_code == 0
+    monkeypatch.setenv("SAFEPASSAGE_MAX_CONCURRENCY", "64")
+    assert cli("serve").exit_code == 0
+    assert [options["limit_concurrency"] for options in seen] == [None, 64]  # beyond it: 503 at once

@@ -13,6 +13,7 @@ from safepassage.registry.codes import ConsentPurpose, HouseholdStatus, Intentio
 from safepassage.registry.exporting import iter_export_rows
 from safepassage.registry.models import Person
 from safepassage.security.policy import Role
+from safepassage.shared.clock import FixedClock
 from safepassage.shared.errors import Conflict, Forbidden, Invalid
 from tests.conftest import household_payload
 
@@ -149,6 +150,36 @@ def test_intention_history_is_kept_and_the_latest_counts(container, clerk_aleppo
             container.uow(),
             person_id,
             schemas.IntentionCreate(intention=Intention.STAY, stated_on=today + dt.timedelta(days=2)),
+            actor=clerk_aleppo,
+        )
+
+
+def test_a_clerk_ahead_of_utc_may_date_by_their_own_today(container, clerk_aleppo, site_id):
+    # 01:30 on 23 November in Damascus (UTC+3) is still 22 November in UTC, the server's clock
+    container.clock = FixedClock(dt.datetime(2026, 11, 22, 22, 30, tzinfo=dt.UTC))
+    local_today = dt.date(2026, 11, 23)
+    household_id = register(container, clerk_aleppo, site_id)
+    person_id = members(container, clerk_aleppo, household_id)[0].id
+    services.state_intention(
+        container.uow(),
+        person_id,
+        schemas.IntentionCreate(intention=Intention.LEAVE_NOW, stated_on=local_today),
+        actor=clerk_aleppo,
+    )
+    assert queries.get_person(container.uow(), person_id, actor=clerk_aleppo).intention == "leave_now"
+    born = {"value": local_today.isoformat(), "precision": "day"}  # a newborn registered at once
+    baby = register(
+        container,
+        clerk_aleppo,
+        site_id,
+        members=[household_payload(site_id)["members"][0] | {"birth_date": born}],
+    )
+    assert members(container, clerk_aleppo, baby)[0].birth_date.value == "2026-11-23"
+    with pytest.raises(Invalid, match="future"):  # the day after: today nowhere on Earth
+        services.state_intention(
+            container.uow(),
+            person_id,
+            schemas.IntentionCreate(intention=Intention.STAY, stated_on=local_today + dt.timedelta(days=1)),
             actor=clerk_aleppo,
         )
 

@@ -62,3 +62,15 @@ def test_range_of_a_month():
     value = PartialDate(2024, 2)
     assert value.earliest() == dt.date(2024, 2, 1)
     assert value.latest() == dt.date(2024, 2, 29)
+
+
+def test_today_somewhere_runs_up_to_fourteen_hours_ahead_of_utc():
+    from safepassage.shared.dates import latest_today
+
+    assert latest_today(dt.datetime(2026, 11, 22, 9, 59, tzinfo=dt.UTC)) == dt.date(2026, 11, 22)
+    assert latest_today(dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)) == dt.date(2026, 11, 23)
+    moscow = dt.timezone(dt.timedelta(hours=3))  # an aware time in another zone counts as its UTC instant
+    assert latest_today(dt.datetime(2026, 11, 22, 12, 30, tzinfo=moscow)) == dt.date(2026, 11, 22)
+    assert PartialDate.parse(
+        "2026-11-23", today=latest_today(dt.datetime(2026, 11, 22, 22, 30, tzinfo=dt.UTC))
+    )

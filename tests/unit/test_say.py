@@ -35,3 +35,20 @@ def test_the_language_follows_work_handed_to_a_thread_with_its_context() -> None
     with ThreadPoolExecutor(1) as pool:  # as Starlette runs a page's sync endpoint
         assert pool.submit(context.run, say, "the purpose is too long").result() == "цель слишком длинная"
         assert pool.submit(say, "the purpose is too long").result() == "the purpose is too long"
+
+
+def test_a_code_shows_by_its_label_on_a_page_and_as_itself_elsewhere() -> None:
+    from safepassage.linking.models import PairStatus
+    from safepassage.web import i18n, labels
+
+    message = "this pair is %(status)s"
+    assert say(message, status=PairStatus.REJECTED) == "this pair is rejected"
+    gettext = i18n.translations("ru").gettext
+    with speaking(gettext, lambda code: labels.label(gettext, code)):
+        shown = say(message, status=PairStatus.REJECTED)
+    expected = gettext(message) % {"status": labels.label(gettext, PairStatus.REJECTED)}
+    assert (
+        shown == expected and "rejected" not in shown and shown != gettext(message) % {"status": "rejected"}
+    )
+    with speaking(lambda m: "эта пара %(state)s"):  # a broken translation: English, the code as itself
+        assert say(message, status=PairStatus.REJECTED) == "this pair is rejected"

@@ -98,6 +98,7 @@ def serve(
         port=port or settings.port,
         log_level=settings.log_level.lower(),
         proxy_headers=False,
+        limit_concurrency=settings.max_concurrency,
     )
 
 

@@ -221,7 +221,7 @@ def decide_export(
         if request.site_id is not None:
             require_site(actor, request.site_id)
         if request.state != ExportState.PENDING:
-            raise Conflict(say("this export request is %(state)s, not pending", state=request.state.value))
+            raise Conflict(say("this export request is %(state)s, not pending", state=request.state))
         request.state = ExportState.APPROVED if approve else ExportState.REJECTED
         request.decided_by = actor.username
         request.decided_at = uow.now()
@@ -273,7 +273,7 @@ def export_csv(
             raise Forbidden(say("an export is produced by the one who asked for it"))
         if request.state != ExportState.APPROVED:
             raise Conflict(
-                say("this export request is %(state)s: it cannot be produced", state=request.state.value)
+                say("this export request is %(state)s: it cannot be produced", state=request.state)
             )
         limit, site_id, partner, mark = request.row_count, request.site_id, request.partner, str(request.id)
     count = 0

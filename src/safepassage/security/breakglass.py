@@ -76,11 +76,9 @@ def open_break_glass(
         model = Person if record_kind == GrantedRecord.PERSON else Household
         site_id = uow.session.scalar(select(model.site_id).where(model.id == record_id))
         if site_id is None:
-            raise NotFound(say("%(kind)s %(id)s does not exist", kind=record_kind.value, id=record_id))
+            raise NotFound(say("%(kind)s %(id)s does not exist", kind=record_kind, id=record_id))
         if actor.covers(site_id):
-            raise Conflict(
-                say("this %(kind)s is at one of your sites: open it as usual", kind=record_kind.value)
-            )
+            raise Conflict(say("this %(kind)s is at one of your sites: open it as usual", kind=record_kind))
         now = uow.now()
         grant = BreakGlassGrant(
             user_id=actor.user_id,

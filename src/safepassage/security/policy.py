@@ -255,7 +255,7 @@ def require(actor: Actor, permission: Permission) -> None:
         raise Forbidden(
             say(
                 "your role (%(role)s) does not allow %(permission)s",
-                role=actor.role.value,
+                role=actor.role,
                 permission=permission.value,
             )
         )
@@ -267,7 +267,7 @@ def require_field(actor: Actor, field_class: FieldClass, access: Access) -> None
         raise Forbidden(
             say(
                 "your role (%(role)s) may not %(access)s %(fields)s fields",
-                role=actor.role.value,
+                role=actor.role,
                 access=access.value,
                 fields=field_class.value,
             )

@@ -66,7 +66,7 @@ def _pending_request(uow: UnitOfWork, request_id: uuid.UUID, actor: Actor) -> Sh
         raise NotFound(say("shred request %(id)s does not exist", id=request_id))
     require_site(actor, request.site_id)
     if request.state != ShredState.PENDING:
-        raise Conflict(say("this shred request is %(state)s", state=request.state.value))
+        raise Conflict(say("this shred request is %(state)s", state=request.state))
     return request
 
 

@@ -17,11 +17,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Engine, bindparam, select
 
-from safepassage.security.actors import actor_of
-from safepassage.security.models import ApiToken, User
+from safepassage.security.models import ApiToken, User, UserSite
 from safepassage.security.policy import GRANTS, Actor, Permission, Role, require
 from safepassage.shared.errors import FieldProblem, Invalid, NotFound
 from safepassage.shared.i18n import say
@@ -125,9 +123,31 @@ def issue_token(
     return token
 
 
-def _scopes_of(row: ApiToken) -> frozenset[Permission]:
+def _scopes_of(scopes: str) -> frozenset[Permission]:
     known = {p.value for p in Permission}
-    return frozenset(Permission(s) for s in row.scopes.split() if s in known)
+    return frozenset(Permission(s) for s in scopes.split() if s in known)
+
+
+# The token, its user and the user's sites in one statement (one row per site). These tables have no
+# row-level security, so the lookup needs no actor scope and no transaction: it runs on a connection
+# in autocommit, one round trip on every API request instead of five (begin, scope, token and user,
+# sites, rollback).
+_BY_DIGEST = (
+    select(
+        ApiToken.token_hash,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        ApiToken.scopes,
+        User.id,
+        User.username,
+        User.role,
+        User.is_active,
+        UserSite.site_id,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .outerjoin(UserSite, UserSite.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
 
 
 def actor_for_token(uow: UnitOfWork, token: str, *, address: str | None = None) -> Actor | None:
@@ -137,15 +157,23 @@ def actor_for_token(uow: UnitOfWork, token: str, *, address: str | None = None) 
         return None
     digest = token_hash(token)
     with uow:
-        row = uow.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == digest).options(joinedload(ApiToken.user))
-        )
-        if row is None or not hmac.compare_digest(row.token_hash, digest):
-            return None
-        now = uow.now()
-        if row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
-            return None
-        return actor_of(row.user, scopes=_scopes_of(row), address=address)
+        engine = uow.session.get_bind()
+        assert isinstance(engine, Engine)  # the unit of work's sessions are bound to its engine
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            rows = conn.execute(_BY_DIGEST, {"digest": digest}).all()
+    if not rows or not hmac.compare_digest(rows[0].token_hash, digest):
+        return None
+    first = rows[0]
+    if first.revoked_at is not None or first.expires_at <= uow.now() or not first.is_active:
+        return None
+    return Actor(
+        username=first.username,
+        role=Role(first.role),
+        user_id=first.id,
+        site_ids=frozenset(r.site_id for r in rows if r.site_id is not None),
+        scopes=_scopes_of(first.scopes),
+        address=address,
+    )
 
 
 @dataclass(frozen=True)
@@ -172,7 +200,9 @@ def list_tokens(uow: UnitOfWork, username: str, *, actor: Actor) -> list[TokenSu
             .order_by(ApiToken.created_at)
         )
         return [
-            TokenSummary(r.id, username, r.name, _scopes_of(r), r.created_at, r.expires_at, r.revoked_at)
+            TokenSummary(
+                r.id, username, r.name, _scopes_of(r.scopes), r.created_at, r.expires_at, r.revoked_at
+            )
             for r in rows
         ]
 

@@ -27,6 +27,16 @@ _ISO = re.compile(r"^\s*(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?\s*$")
 _DMY = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\s*$")
 _MY = re.compile(r"^\s*(\d{1,2})[-/.](\d{4})\s*$")
 EARLIEST_YEAR = 1880
+#: The furthest a civil clock runs ahead of UTC (UTC+14). The server counts in UTC, its clerks in their
+#: own time: just after midnight in Damascus (UTC+3) it is still yesterday in UTC, and the date a clerk
+#: types as today's must not be refused as "in the future".
+AHEAD_OF_UTC = dt.timedelta(hours=14)
+
+
+def latest_today(now: dt.datetime) -> dt.date:
+    """The latest date that is today somewhere (``now`` in UTC): a date after it is in the future
+    for everyone."""
+    return (now.astimezone(dt.UTC) + AHEAD_OF_UTC).date()
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,7 @@ class PartialDate:
                 raise ValueError(
                     say("year %(year)s is before %(earliest)s", year=value.year, earliest=EARLIEST_YEAR)
                 )
-            limit = today or dt.datetime.now(dt.UTC).date()
+            limit = today or latest_today(dt.datetime.now(dt.UTC))
             earliest = value.earliest()
             if earliest is not None and earliest > limit:
                 raise ValueError(say("%(date)s is in the future", date=value.iso()))

@@ -14,6 +14,7 @@ from safepassage.linking.duplicates import PossibleDuplicate
 from safepassage.registry import queries, schemas, services
 from safepassage.registry.codes import HouseholdStatus
 from safepassage.security.policy import Actor, Permission
+from safepassage.shared.dates import latest_today
 from safepassage.shared.errors import Conflict, Invalid, NotFound
 from safepassage.shared.ids import parse_id
 from safepassage.uow import UnitOfWork
@@ -75,7 +76,7 @@ def register_household(request: Request, data: FormDep, actor: Writer) -> Respon
     uow = container.uow()
     form_key = str(parse_id(str(data.get(FORM_KEY_FIELD) or "")) or uuid.uuid4())
     form.precheck(
-        today=container.clock.now().date(),
+        today=latest_today(container.clock.now()),
         phone_region=container.settings.default_phone_region,
         gettext=gettext,
     )

@@ -168,7 +168,9 @@ class PageRoute(APIRoute):
 
         async def page_handler(request: Request) -> Response:
             try:
-                with speaking(gettext_for(request)):  # refusals made for this page in its language
+                gettext = gettext_for(request)
+                # refusals made for this page in its language, the codes in them by their labels
+                with speaking(gettext, functools.partial(labels.label, gettext)):
                     return await handler(request)
             except LoginRequired:
                 target = request.url.path if request.method == "GET" else "/"

@@ -338,7 +338,7 @@ class _Row:
         method = self.parse("consent_method", words.consent_method)
         decided = self.full_date("consent_date")
         decided_at = dt.datetime.combine(decided, dt.time(), tzinfo=dt.UTC) if decided else None
-        if decided_at is not None and decided_at > self.r.now:
+        if decided is not None and decided > self.r.today:
             self.problem("consent_date", "is in the future")
         result = []
         for name, purpose in (

@@ -35,6 +35,7 @@ from safepassage.registry.importing.writer import BatchWriter
 from safepassage.registry.models import ImportBatch
 from safepassage.registry.services import get_site_or_raise
 from safepassage.security.policy import Actor, Permission, require, require_site
+from safepassage.shared.dates import latest_today
 from safepassage.shared.errors import DomainError, Invalid
 from safepassage.shared.i18n import say
 from safepassage.uow import UnitOfWork
@@ -176,7 +177,7 @@ def produce(job: Job) -> Iterator[Batch]:
     with open_table(job.path, sheet=job.sheet, is_header=_names_someone) as table:
         columns = map_columns(table.headers, table.hxl)
         headers = {name: cols[0].header for name, cols in columns.fields.items()}
-        reader = RowReader(columns, phone_region=job.phone_region, today=job.now.date(), now=job.now)
+        reader = RowReader(columns, phone_region=job.phone_region, today=latest_today(job.now), now=job.now)
         factory = RowFactory(
             dialect_of(job.dialect, job.driver),
             source=job.source,

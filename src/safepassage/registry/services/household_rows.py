@@ -50,7 +50,7 @@ from safepassage.registry.models import (
 )
 from safepassage.registry.naming import SpelledName, name_parts, spelled_names, tokens_of
 from safepassage.registry.protection import seal_protection
-from safepassage.shared.dates import PartialDate
+from safepassage.shared.dates import PartialDate, latest_today
 from safepassage.shared.errors import FieldProblem, Invalid
 from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
@@ -143,7 +143,9 @@ def _person_rows(
     uow: UnitOfWork, out: HouseholdRows, cmd: schemas.PersonCreate, ctx: Context, *, prefix: str
 ) -> None:
     now = ctx.now
-    birth, phones = birth_and_phones(cmd, today=now.date(), phone_region=ctx.phone_region, prefix=prefix)
+    birth, phones = birth_and_phones(
+        cmd, today=latest_today(now), phone_region=ctx.phone_region, prefix=prefix
+    )
     pid = new_id()
     intention = cmd.intention or ctx.intention
     category = cmd.category or ctx.category

@@ -142,9 +142,7 @@ def merge_households(
         other = get_household_or_raise(uow, cmd.other_household_id, actor=actor)
         for h in (household, other):
             if h.status != HouseholdStatus.ACTIVE:
-                raise Conflict(
-                    say("household %(id)s is %(status)s, not active", id=h.id, status=h.status.value)
-                )
+                raise Conflict(say("household %(id)s is %(status)s, not active", id=h.id, status=h.status))
         if cmd.relationship_of_other_head == Relationship.HEAD:
             raise Invalid(
                 say("this household keeps its head; the other head needs another relationship"),

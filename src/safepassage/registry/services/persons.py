@@ -23,6 +23,7 @@ from safepassage.registry.services.registration import (
     set_tokens,
 )
 from safepassage.security.policy import Actor, Permission, require, require_site
+from safepassage.shared.dates import latest_today
 from safepassage.shared.errors import FieldProblem, Invalid
 from safepassage.shared.i18n import say
 from safepassage.shared.reference import document_number_key, normalise_phone
@@ -52,7 +53,7 @@ def update_person(uow: UnitOfWork, person_id: uuid.UUID, cmd: schemas.PersonUpda
             )
         if cmd.birth_date is not None:
             try:
-                person.set_birth_date(cmd.birth_date.parse(today=uow.now().date()))
+                person.set_birth_date(cmd.birth_date.parse(today=latest_today(uow.now())))
             except ValueError as exc:
                 raise Invalid(str(exc), problems=[FieldProblem("birth_date", str(exc))]) from None
         for key in ("sex", "place_of_birth", "nationalities", "languages", "category"):
@@ -157,7 +158,7 @@ def state_intention(
         person = get_person_or_raise(uow, person_id, actor=actor)
         now = uow.now()
         stated_on = cmd.stated_on or now.date()
-        if stated_on > now.date():
+        if stated_on > latest_today(now):
             raise Invalid(
                 say("an intention cannot be stated in the future"),
                 problems=[FieldProblem("stated_on", say("in the future"))],

@@ -30,6 +30,7 @@ from safepassage.registry.protection import seal_protection
 from safepassage.registry.services import household_rows
 from safepassage.registry.services.lookups import get_household_or_raise
 from safepassage.security.policy import Actor, Permission, require, require_site
+from safepassage.shared.dates import latest_today
 from safepassage.shared.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from safepassage.shared.i18n import say
 from safepassage.shared.ids import new_id
@@ -80,7 +81,7 @@ def _build_person(
 ) -> Person:
     now = uow.now()
     birth, phones = household_rows.birth_and_phones(
-        cmd, today=now.date(), phone_region=uow.default_phone_region, prefix=prefix
+        cmd, today=latest_today(now), phone_region=uow.default_phone_region, prefix=prefix
     )
     person = Person(
         id=new_id(),  # known before flush: the name tokens refer to it

@@ -10,6 +10,7 @@ the checkpoint file outside the database.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -78,6 +79,28 @@ def _entry_columns(dialect: Dialect) -> Columns:
     if dialect.name not in _ENTRIES:
         _ENTRIES[dialect.name] = Columns(AuditEntry.__table__, dialect)  # type: ignore[arg-type]
     return _ENTRIES[dialect.name]
+
+
+@functools.cache
+def _move_head_sql(dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    """``_MOVE_HEAD`` as the driver's SQL and its fixed parameters (the head's id), compiled once."""
+    compiled = _MOVE_HEAD.compile(dialect=dialect)
+    return compiled.string, {k: v for k, v in compiled.params.items() if not k.startswith("new_")}
+
+
+def _entries_and_head(
+    conn: Connection, columns: Columns, entries: list[tuple[Any, ...]], moved: dict[str, Any]
+) -> None:
+    """PostgreSQL: the entries' INSERT and the head's UPDATE in one round trip (psycopg's pipeline:
+    both sent, then one sync). The head's lock is held from ``lock_head`` to the commit, so every
+    round trip saved here is time every other appender no longer waits."""
+    insert_sql, positional = columns.insert_sql(conn.dialect)
+    move_sql, fixed = _move_head_sql(conn.dialect)
+    params: list[Any] = entries if positional else [dict(zip(columns.names, r, strict=True)) for r in entries]
+    raw: Any = conn.connection.dbapi_connection
+    with raw.pipeline(), raw.cursor() as cursor:
+        cursor.executemany(insert_sql, params)
+        cursor.execute(move_sql, {**fixed, **moved})
 
 
 @dataclass(frozen=True)
@@ -163,19 +186,20 @@ class AuditTrail:
             prev = entry_hash(entry)
             rows.append({**entry.__dict__, "hash": prev})
         columns = _entry_columns(conn.dialect)  # one statement, the values bound once each
-        insert_batches(conn, [(columns, [columns.row(r) for r in rows])])
         now = self.clock.now()
         signature = signer.sign(head_message(seq, prev))
-        conn.execute(
-            _MOVE_HEAD,
-            {
-                "new_seq": seq,
-                "new_hash": prev,
-                "new_signature": signature,
-                "new_key_id": signer.key_id,
-                "new_updated_at": now,
-            },
-        )
+        moved = {
+            "new_seq": seq,
+            "new_hash": prev,
+            "new_signature": signature,
+            "new_key_id": signer.key_id,
+            "new_updated_at": now,
+        }
+        if conn.dialect.name == "postgresql":
+            _entries_and_head(conn, columns, [columns.row(r) for r in rows], moved)
+        else:
+            insert_batches(conn, [(columns, [columns.row(r) for r in rows])])
+            conn.execute(_MOVE_HEAD, moved)
         every = self.checkpoint_every
         due = [r for r in rows[(-first) % every :: every]] if every > 0 else []
         points = tuple(self._checkpoint_row(conn, signer, r["seq"], r["hash"], now) for r in due)

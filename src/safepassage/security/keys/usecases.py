@@ -123,7 +123,7 @@ def shred_site(
     require(actor, Permission.SHRED)
     if not approver.can(Permission.SHRED):
         raise Forbidden(
-            say("the second approver's role (%(role)s) may not approve a shred", role=approver.role.value)
+            say("the second approver's role (%(role)s) may not approve a shred", role=approver.role)
         )
     if approver.username == actor.username or (
         actor.user_id is not None and approver.user_id == actor.user_id
