@@ -101,25 +101,14 @@ def pg_settings() -> dict[str, str]:
 # The application server
 
 
-NO_DUPLICATE_CHECK = "SP_BENCH_NO_DUPLICATE_CHECK"
-
-
 def app_factory() -> Any:
-    """``uvicorn --factory _common:app_factory``: the app as ``safepassage serve`` builds it. With
-    ``SP_BENCH_NO_DUPLICATE_CHECK=1`` (``bench_registration.py --no-duplicate-check``) the POST
-    /households route answers without the linking possible-duplicate check, to measure registration
-    apart from it: a benchmark's switch, not a setting of the product."""
+    """``uvicorn --factory _common:app_factory``: the app as ``safepassage serve`` builds it."""
     try:
         from safepassage.app import create_app
     except ImportError:  # before the app module moved out of the api package
         from safepassage.api.app import create_app  # type: ignore[no-redef]
     from safepassage.bootstrap import bootstrap
 
-    if os.environ.get(NO_DUPLICATE_CHECK) == "1":
-        import safepassage.api.registry as routes
-
-        if hasattr(routes, "possible_duplicates"):
-            routes.possible_duplicates = lambda *args, **kwargs: []
     return create_app(bootstrap())
 
 

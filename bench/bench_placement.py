@@ -2,8 +2,8 @@
 medical services, language courses, quota: nine capacity columns per region).
 
 Prints, side by side and measured in the same run:
-- our decomposition (LP column generation over household types + exact repair, HiGHS) in a child
-  process with a hard deadline: seconds, objective, proven bound, gap;
+- our decomposition (Lagrangian prices, the LP over household types by price-and-fix, exact repair;
+  HiGHS) in a child process with a hard deadline: seconds, objective, proven bound, gap;
 - HiGHS on the plain MILP (one integer variable per eligible household-region pair, no aggregation)
   under the same time limit, in a child process with the same hard deadline;
 - first-come-first-served and proportional placement under the same constraints;
@@ -11,8 +11,8 @@ Prints, side by side and measured in the same run:
 
 Target: a solution within 0.1% of a proven bound in <= 60 s on 2 cores. Run it under the bench lock:
 
-    flock /tmp/sp-bench.lock .venv/bin/python bench/bench_placement.py
-    flock /tmp/sp-bench.lock .venv/bin/python bench/bench_placement.py --households 10000 --time-limit 120
+    /tmp/sp-quiet .venv/bin/python -u bench/bench_placement.py
+    /tmp/sp-quiet .venv/bin/python -u bench/bench_placement.py --households 20000 --skip-milp
 
 Exit code 0 always; nothing is asserted.
 """
@@ -125,6 +125,8 @@ def main() -> None:
         region = disaggregate(sol.assign, inverse, len(regions))
         bound, objective = sol.bound, sol.objective
         note = f"{sol.status}; {sol.rounds} LP rounds, {sol.columns} columns, {sol.repaired} repaired"
+        if sol.notes:
+            note += "; " + "; ".join(sol.notes)
     ours_gap = (bound - objective) / bound
     _line(
         "decomposition (ours)",

@@ -149,6 +149,7 @@ async def _drive(
     meter: c.CpuMeter | None,
     probe: Any = None,
     rate: float = 0.0,
+    path: str = "/api/v1/households",
 ) -> tuple[ApiResult, int]:
     import httpx
 
@@ -191,7 +192,7 @@ async def _drive(
                 # counts that wait (no coordinated omission)
                 started = due or time.perf_counter()
                 try:
-                    r = await client.post("/api/v1/households", content=body, headers=extra)
+                    r = await client.post(path, content=body, headers=extra)
                     status = r.status_code
                 except httpx.HTTPError:
                     status = -1
@@ -404,7 +405,7 @@ def main() -> int:
     ap.add_argument(
         "--no-duplicate-check",
         action="store_true",
-        help="Serve POST /households without the linking possible-duplicate check (registration alone).",
+        help="POST /households?check_duplicates=false: registration without the possible-duplicate check.",
     )
     ap.add_argument("--http", default="auto", help="uvicorn --http (h11, httptools, auto).")
     ap.add_argument("--loop", default="auto", help="uvicorn --loop (asyncio, uvloop, auto).")
@@ -443,7 +444,8 @@ def main() -> int:
     api_runs: list[ApiResult] = []
     floors_tx: list[float] = []
     floors_batch: list[float] = []
-    server_env = {c.NO_DUPLICATE_CHECK: "1"} if args.no_duplicate_check else {}
+    # the product's own switch (programs that leave the comparison to the batch linking run)
+    path = "/api/v1/households" + ("?check_duplicates=false" if args.no_duplicate_check else "")
     # one var dir for every server: the field-encryption keys of the sites (made by whichever server
     # first seals a protection attribute at a site) are files there, and every server needs them
     shared_var = tempfile.TemporaryDirectory(prefix="sp-bench-var-")
@@ -459,7 +461,6 @@ def main() -> int:
                 http=args.http,
                 loop=args.loop,
                 pythonpath=args.server_path,
-                env=server_env,
                 var_dir=shared_var.name,
             )
             for _ in range(args.servers)
@@ -473,7 +474,6 @@ def main() -> int:
                 http=args.http,
                 loop=args.loop,
                 pythonpath=args.server_path,
-                env=server_env,
                 var_dir=shared_var.name,
             )
         ]
@@ -490,13 +490,33 @@ def main() -> int:
         idempotency = not args.no_idempotency_key
         for rep in range(args.repeats):
             warm = _drive(
-                urls, token, bodies, cursor, args.clients, args.warmup, idempotency, None, None, args.rate
+                urls,
+                token,
+                bodies,
+                cursor,
+                args.clients,
+                args.warmup,
+                idempotency,
+                None,
+                None,
+                args.rate,
+                path=path,
             )
             _, cursor = asyncio.run(warm)
             meter = c.CpuMeter({"server": pids, "postgres": "postgres", "load generator": [c.os.getpid()]})
             probe = functools.partial(_spread, pids)
             run = _drive(
-                urls, token, bodies, cursor, args.clients, args.duration, idempotency, meter, probe, args.rate
+                urls,
+                token,
+                bodies,
+                cursor,
+                args.clients,
+                args.duration,
+                idempotency,
+                meter,
+                probe,
+                args.rate,
+                path=path,
             )
             result, cursor = asyncio.run(run)
             api_runs.append(result)
