@@ -16,7 +16,7 @@ Hindsight: the same LP decomposition over the whole year's arrivals at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,6 +28,7 @@ from safepassage.placement.engine.instance import Instance, build_instance
 from safepassage.placement.engine.plan import _PERSONS, aggregate, disaggregate
 from safepassage.placement.engine.repair import solve_typed
 from safepassage.placement.engine.types import RESOURCES, Household, PlacementPolicy, Region
+from safepassage.placement.engine.weekly import WeekBlock, solve_week
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -45,11 +46,60 @@ class DynamicResult:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """Households that may still come this year, each standing for ``weight`` arrivals."""
+
+    households: Sequence[Household]
+    scores: FloatArray
+    weight: float = 1.0
+    integral: bool = False  # placed whole in the week's model (a clairvoyant forecast of real people)
+
+
+# week index (0-based) -> scenarios of who is still to come after this week
+Forecast = Callable[[int], Sequence[Scenario]]
+
+
+def clairvoyant(
+    batches: Sequence[Sequence[Household]], batch_scores: Sequence[FloatArray], *, integral: bool = True
+) -> Forecast:
+    """The forecast that knows the year: after week w, exactly the households of weeks w+1.. (a
+    diagnostic: re-solved each week it must reach the hindsight plan, or the weekly model is wrong)."""
+
+    def forecast(week: int) -> list[Scenario]:
+        later = [h for b in batches[week + 1 :] for h in b]
+        if not later:
+            return []
+        return [Scenario(later, np.vstack([np.asarray(s) for s in batch_scores[week + 1 :]]), 1.0, integral)]
+
+    return forecast
+
+
 def _with_capacity(regions: Sequence[Region], capacity: IntArray) -> list[Region]:
     out: list[Region] = []
     for j, r in enumerate(regions):
         caps: dict[str, Any] = {res.value: int(capacity[j, k]) for k, res in enumerate(RESOURCES)}
         out.append(replace(r, **caps))
+    return out
+
+
+def _sampled(
+    pool_h: Sequence[Household],
+    pool_all: FloatArray,
+    lo: int,
+    later: int,
+    pool_size: int,
+    n_scenarios: int,
+    rng: np.random.Generator,
+) -> list[Scenario]:
+    """``n_scenarios`` independent samples of the pool from row ``lo`` on, each scaled to ``later``."""
+    available = len(pool_h) - lo
+    if not later or available <= 0 or pool_size <= 0:
+        return []
+    out: list[Scenario] = []
+    for _ in range(n_scenarios):
+        take = lo + rng.choice(available, size=min(pool_size, available), replace=False)
+        out.append(Scenario([pool_h[int(i)] for i in take], pool_all[take], later / len(take)))
     return out
 
 
@@ -66,10 +116,16 @@ def place_dynamic(
     min_arrivals: int = 200,
     now_bonus: float = 0.0,
     time_limit_per_batch: float = 20.0,
+    scenarios: int = 1,
+    method: str = "milp",
+    forecast: Forecast | None = None,
 ) -> DynamicResult:
     """Place ``batches`` in order; ``forecast_pool`` (e.g. the history's households) with its scores
     describes who may still come. ``expected_total`` is the planned arrivals in the period (default:
-    the batches' mean size times their number, as a planner would project it).
+    the batches' mean size times their number, as a planner would project it). ``scenarios``
+    samples of ``pool_size`` households each are drawn per week; ``method`` "milp" solves the
+    week's two-stage programme exactly (``weekly.py``), "lp" by the static solver's LP and repair
+    (one scenario only). ``forecast`` replaces the sampling (e.g. ``clairvoyant``).
     """
     start = time.monotonic()
     rng = np.random.default_rng(policy.seed)
@@ -105,47 +161,18 @@ def place_dynamic(
         # Who is still to come looks like who came so far (ties and preferences included) once
         # enough have come; before that, like the history.
         lo = len(forecast_pool) if arrived - len(arrivals) >= min_arrivals else 0
-        available = len(pool_h) - lo
-        take: IntArray = (
-            lo + rng.choice(available, size=min(pool_size, available), replace=False)
-            if later and available > 0 and pool_size > 0
-            else np.zeros(0, dtype=np.int64)
+        drawn = (
+            list(forecast(week))
+            if forecast is not None
+            else _sampled(pool_h, pool_all, lo, later, pool_size, scenarios, rng)
         )
-        sample = [pool_h[int(i)] for i in take]
-        households = [*batch, *sample]
-        all_scores = (
-            np.vstack([scores, pool_all[np.asarray(take, dtype=np.int64)]]) if len(sample) else scores
-        )
-        inst = build_instance(households, _with_capacity(regions, capacity), all_scores, fixed)
-        n_now = len(batch)
-        first_now, inv_now = _types(inst, 0, n_now)
-        first_f, inv_f = _types(inst, n_now, len(households))
-        count_f = np.bincount(inv_f, minlength=len(first_f)).astype(np.float64) * (
-            later / max(len(sample), 1)
-        )
-        rows = np.concatenate([first_now, first_f])
-        problem = TypedProblem(
-            count=np.concatenate(
-                [np.bincount(inv_now, minlength=len(first_now)).astype(np.float64), count_f]
-            ),
-            integral=np.concatenate(
-                [np.ones(len(first_now), dtype=bool), np.zeros(len(first_f), dtype=bool)]
-            ),
-            use=inst.use[rows].astype(np.float64),
-            value=inst.value[rows]
-            + np.concatenate([np.full(len(first_now), now_bonus), np.zeros(len(first_f))])[:, None],
-            eligible=inst.eligible[rows],
-            capacity=inst.capacity.astype(np.float64),
-            min_persons=np.zeros(len(regions)),
-            persons_col=_PERSONS,
-        )
-        solution = solve_typed(
-            problem,
-            time_limit=time_limit_per_batch,
-            gap_target=policy.gap_target,
-            release_forecast=week == last,
-        )
-        region = disaggregate(solution.assign[: len(first_now)], inv_now, len(regions))
+        current = _with_capacity(regions, capacity)
+        inst = build_instance(batch, current, scores, fixed)
+        region = None
+        if method == "milp":
+            region = _week_milp(inst, drawn, current, fixed, now_bonus, time_limit_per_batch)
+        if region is None:  # "lp", or the week's MILP found no placement in time
+            region = _week_lp(inst, drawn[:1], current, fixed, now_bonus, time_limit_per_batch, week == last)
         placed = np.flatnonzero(region >= 0)
         np.subtract.at(capacity, region[placed], inst.use[placed])
         objective += float(inst.value[placed, region[placed]].sum())
@@ -166,6 +193,66 @@ def place_dynamic(
         weeks=len(batches),
         seconds=time.monotonic() - start,
     )
+
+
+def _week_milp(
+    inst: Instance,
+    drawn: Sequence[Scenario],
+    current: Sequence[Region],
+    policy: PlacementPolicy,
+    now_bonus: float,
+    time_limit: float,
+) -> IntArray | None:
+    """The week's two-stage programme solved exactly: the batch integral, each scenario continuous."""
+    batch = WeekBlock(inst.use, inst.eligible, inst.value + now_bonus, np.ones(len(inst.use)))
+    blocks = []
+    for sc in drawn:
+        f = build_instance(list(sc.households), current, sc.scores, policy)
+        blocks.append(WeekBlock(f.use, f.eligible, f.value, np.full(len(f.use), sc.weight), sc.integral))
+    decision = solve_week(batch, blocks, inst.capacity, time_limit=time_limit)
+    return decision.region if decision.solved else None
+
+
+def _week_lp(
+    inst: Instance,
+    drawn: Sequence[Scenario],
+    current: Sequence[Region],
+    policy: PlacementPolicy,
+    now_bonus: float,
+    time_limit: float,
+    last: bool,
+) -> IntArray:
+    """The week's certainty-equivalent LP by the static solver (typed LP, repair), one scenario."""
+    n_now = len(inst.use)
+    if drawn:
+        sc = drawn[0]
+        f = build_instance(list(sc.households), current, sc.scores, policy)
+        use = np.vstack([inst.use, f.use])
+        eligible = np.vstack([inst.eligible, f.eligible])
+        value = np.vstack([inst.value, f.value])
+        scale = sc.weight
+    else:
+        use, eligible, value, scale = inst.use, inst.eligible, inst.value, 0.0
+    both = replace(inst, use=use, eligible=eligible, value=value)
+    first_now, inv_now = _types(both, 0, n_now)
+    first_f, inv_f = _types(both, n_now, len(use))
+    count_f = np.bincount(inv_f, minlength=len(first_f)).astype(np.float64) * scale
+    rows = np.concatenate([first_now, first_f])
+    problem = TypedProblem(
+        count=np.concatenate([np.bincount(inv_now, minlength=len(first_now)).astype(np.float64), count_f]),
+        integral=np.concatenate([np.ones(len(first_now), dtype=bool), np.zeros(len(first_f), dtype=bool)]),
+        use=use[rows].astype(np.float64),
+        value=value[rows]
+        + np.concatenate([np.full(len(first_now), now_bonus), np.zeros(len(first_f))])[:, None],
+        eligible=eligible[rows],
+        capacity=inst.capacity.astype(np.float64),
+        min_persons=np.zeros(len(current)),
+        persons_col=_PERSONS,
+    )
+    solution = solve_typed(
+        problem, time_limit=time_limit, gap_target=policy.gap_target, release_forecast=last
+    )
+    return disaggregate(solution.assign[: len(first_now)], inv_now, len(current))
 
 
 def _types(inst: Instance, lo: int, hi: int) -> tuple[IntArray, IntArray]:
