@@ -6,6 +6,8 @@ from __future__ import annotations
 import getpass
 import socket
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.console import Console
@@ -46,6 +48,17 @@ def domain_failure(exc: DomainError, code: int = 2) -> typer.Exit:
 def refusal(exc: DomainError) -> typer.Exit:
     """A refusal of the operator's act: exit 2 for invalid input, 1 for anything else."""
     return domain_failure(exc, 2 if isinstance(exc, Invalid) else 1)
+
+
+@contextmanager
+def refused(as_exit: Callable[[DomainError], typer.Exit] = domain_failure) -> Iterator[None]:
+    """Within the block, a service's refusal ends the command: its message, fields and reasons on
+    standard error and the exit code ``as_exit`` gives (``domain_failure``: 2; ``refusal``: 2 for
+    invalid input, 1 for anything else)."""
+    try:
+        yield
+    except DomainError as exc:
+        raise as_exit(exc) from None
 
 
 def site_id(container: Container, code: str) -> uuid.UUID:

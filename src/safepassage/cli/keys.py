@@ -19,6 +19,7 @@ from safepassage.bootstrap import Container, bootstrap
 from safepassage.cli.common import domain_failure as _domain_failure
 from safepassage.cli.common import fail as _fail
 from safepassage.cli.common import operator as _operator
+from safepassage.cli.common import refused
 from safepassage.cli.common import site_id as _site_id
 from safepassage.registry import services
 from safepassage.registry.protection import reseal_site
@@ -206,10 +207,8 @@ def site_shred(
     """Destroy every data key of a site: its protected fields become unreadable everywhere, for ever.
     Needs a supervisor and a second, different supervisor, both signing in here."""
     container = bootstrap()
-    try:
+    with refused():
         site_id = _site_id(container, site)
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     err.print(
         f"[bold red]This destroys every data key of site {site}.[/bold red] Religion, ethnicity, the "
         "persons' accounts and medical detail recorded at this site become unreadable everywhere, "
@@ -245,12 +244,10 @@ def person_erase(
     container = bootstrap()
     if not yes:
         typer.confirm(f"Erase the personal data of person {person_id}? This cannot be undone", abort=True)
-    try:
+    with refused():
         report = services.erase_person(
             container.uow(), person_id, actor=_operator(Role.SUPERVISOR), reason=reason
         )
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(
         f"person {person_id} erased: {report.values_removed} records removed, "
         f"{report.change_values_scrubbed} history values scrubbed"

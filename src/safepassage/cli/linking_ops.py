@@ -19,9 +19,9 @@ from rich.table import Table
 from safepassage.cli.common import container as _container
 from safepassage.cli.common import operator as _operator
 from safepassage.cli.common import refusal as _failed
+from safepassage.cli.common import refused
 from safepassage.linking import duplicates, merging, queries, services, tracing
 from safepassage.linking.models import Band, PairStatus, Verdict
-from safepassage.shared.errors import DomainError
 
 console = Console()
 err = Console(stderr=True)
@@ -39,12 +39,10 @@ def run(
 ) -> None:
     """Score every person of every site and queue the pairs in bands (nothing is merged)."""
     container = _container()
-    try:
+    with refused(_failed):
         run_id = services.run_batch(
             container.uow(), services.RunOptions(floor=floor, near_certain=near_certain), actor=_operator()
         )
-    except DomainError as exc:
-        raise _failed(exc) from None
     r = queries.get_run(container.uow(), run_id, actor=_operator())
     console.print(
         f"run {r.id}: {r.persons} persons, {r.pairs} pairs queued ({r.near_certain} near-certain, "
@@ -69,10 +67,8 @@ def queue(
 
 
 def _decide(pair_id: uuid.UUID, verdict: Verdict, reason: str) -> None:
-    try:
+    with refused(_failed):
         services.decide_pair(_container().uow(), pair_id, verdict, reason=reason, actor=_operator())
-    except DomainError as exc:
-        raise _failed(exc) from None
     console.print(f"pair {pair_id}: {verdict.value}")
 
 
@@ -100,10 +96,8 @@ def accept_band(
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded on each pair).")] = "",
 ) -> None:
     """Accept every open near-certain pair of a run (they are not merged yet)."""
-    try:
+    with refused(_failed):
         accepted = services.accept_band(_container().uow(), run_id, reason=reason, actor=_operator())
-    except DomainError as exc:
-        raise _failed(exc) from None
     console.print(f"{len(accepted)} near-certain pairs accepted")
 
 
@@ -117,12 +111,10 @@ def merge(
     reason: Annotated[str, typer.Option("--reason", help="Why (optional).")] = "",
 ) -> None:
     """Merge an accepted pair (reversible with ``linking unmerge``)."""
-    try:
+    with refused(_failed):
         merge_id = merging.merge_pair(
             _container().uow(), pair_id, survivor_id=survivor, reason=reason, actor=_operator()
         )
-    except DomainError as exc:
-        raise _failed(exc) from None
     console.print(f"merge {merge_id}")
 
 
@@ -132,10 +124,8 @@ def unmerge(
     reason: Annotated[str, typer.Option("--reason", help="Why the merge was wrong (required).")] = "",
 ) -> None:
     """Undo a merge: both records as they were; the pair is kept apart from now on."""
-    try:
+    with refused(_failed):
         merging.unmerge(_container().uow(), merge_id, reason=reason, actor=_operator())
-    except DomainError as exc:
-        raise _failed(exc) from None
     console.print(f"merge {merge_id} undone")
 
 

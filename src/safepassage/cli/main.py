@@ -17,10 +17,10 @@ from rich.table import Table
 
 from safepassage import migrate
 from safepassage.cli.common import container as _container
-from safepassage.cli.common import domain_failure as _domain_failure
 from safepassage.cli.common import fail as _fail
 from safepassage.cli.common import operator as _operator
 from safepassage.cli.common import parse_uuid as _parse_uuid
+from safepassage.cli.common import refused
 from safepassage.cli.common import site_id as _site_id
 from safepassage.registry import queries, services
 from safepassage.security import services as security
@@ -177,7 +177,7 @@ def import_(
     from safepassage.registry.importing import import_file
 
     container = _container()
-    try:
+    with refused():
         site_id = _site_id(container, site)
         with _progress() as progress:
             task = progress.add_task(f"importing {file.name}", total=None)
@@ -191,8 +191,6 @@ def import_(
                 sheet=sheet,
                 progress=lambda n: progress.update(task, completed=n),
             )
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     table = Table("", "count")
     for label, value in (
         ("rows read", report.rows_read),
@@ -233,7 +231,7 @@ def export(
 
     container = _container()
     operator = _operator()
-    try:
+    with refused():
         if request is not None:
             request_id = _parse_uuid(request, "--request")
         elif purpose is not None:
@@ -260,8 +258,6 @@ def export(
                 actor=operator,
                 progress=lambda n: progress.update(task, completed=n),
             )
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(f"{count} persons written to {out} (export {request_id})")
 
 
@@ -275,12 +271,10 @@ def export_decide(
     from safepassage.registry import exporting
 
     container = _container()
-    try:
+    with refused():
         decided = exporting.decide_export(
             container.uow(), _parse_uuid(request, "REQUEST"), approve=approve, note=note, actor=_operator()
         )
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(f"export {decided.id}: {decided.state.value}")
 
 
@@ -318,12 +312,10 @@ def break_glass_review(
     """Record the review of a break-glass grant (by someone other than its holder)."""
     from safepassage.security import breakglass
 
-    try:
+    with refused():
         breakglass.review_break_glass(
             _container().uow(), _parse_uuid(grant, "GRANT"), note=note, actor=_operator()
         )
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(f"grant {grant}: reviewed")
 
 
@@ -338,10 +330,8 @@ def retention_apply(
     ] = False,
 ) -> None:
     """Remove protected details whose retention period has ended (run it daily, e.g. from cron)."""
-    try:
+    with refused():
         report = services.apply_retention(_container().uow(), actor=_operator(), dry_run=dry_run)
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     verb = "would be removed" if dry_run else "removed"
     detail = ", ".join(f"{purpose}: {n}" for purpose, n in sorted(report.by_purpose.items())) or "none"
     console.print(f"protected details of {report.expired} persons {verb} ({detail})")

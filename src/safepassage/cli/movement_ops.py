@@ -21,6 +21,7 @@ from rich.table import Table
 from safepassage.bootstrap import Container, bootstrap
 from safepassage.cli.common import domain_failure as _failure
 from safepassage.cli.common import operator as _operator
+from safepassage.cli.common import refused
 from safepassage.movements import documents, legs, passes, planning, queries
 from safepassage.movements.models import LegKind, PlanStatus
 from safepassage.movements.operation import policy_for
@@ -122,7 +123,7 @@ def register(app: typer.Typer) -> None:
             err.print(f"[red]error:[/red] --departure: '{departure}' is not an ISO 8601 time")
             raise typer.Exit(2) from None
         when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-        try:
+        with refused():
             cmd = LegCreate(
                 code=code,
                 kind=kind,
@@ -135,8 +136,6 @@ def register(app: typer.Typer) -> None:
                 baggage_kg=baggage_kg,
             )
             legs.create_leg(container.uow(), cmd, actor=_operator())
-        except DomainError as exc:
-            raise _failure(exc) from None
         console.print(f"leg {code} created")
         if baggage_kg == 0:
             err.print(
@@ -151,10 +150,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List legs with their capacities and status."""
         container = bootstrap()
-        try:
+        with refused():
             site_id = _site(container, site) if site else None
-        except DomainError as exc:
-            raise _failure(exc) from None
         table = Table(
             "leg", "kind", "from", "to", "departure (UTC)", "seats", "lap", "stretcher", "kg", "status"
         )
@@ -187,7 +184,7 @@ def register(app: typer.Typer) -> None:
         """Cancel a leg (its boarding passes are revoked); optionally propose a re-plan."""
         container = bootstrap()
         actor = _operator()
-        try:
+        with refused():
             leg_id = _leg(container, code, actor)
             legs.set_leg_status(
                 container.uow(),
@@ -199,8 +196,6 @@ def register(app: typer.Typer) -> None:
             if replan:
                 leg = queries.get_leg(container.uow(), leg_id, actor=actor)
                 _propose(container, leg.origin_site_code, f"leg {code} cancelled: {reason}", solver)
-        except DomainError as exc:
-            raise _failure(exc) from None
 
     @leg_app.command("status")
     def leg_status(
@@ -213,15 +208,13 @@ def register(app: typer.Typer) -> None:
         """Move a leg on: boarding freezes its manifest."""
         container = bootstrap()
         actor = _operator()
-        try:
+        with refused():
             legs.set_leg_status(
                 container.uow(),
                 _leg(container, code, actor),
                 LegStatusChange(status=status, reason=reason),
                 actor=actor,
             )
-        except DomainError as exc:
-            raise _failure(exc) from None
         console.print(f"leg {code}: {status.value}")
 
     @movement.command("eligibility")
@@ -233,15 +226,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Who at a site may be planned, and every reason why not."""
         container = bootstrap()
-        try:
+        with refused():
             rows = queries.eligibility_rows(
                 container.uow(),
                 _site(container, site),
                 actor=_operator(),
                 policy=policy_for(container.settings.movement_policy_file),
             )
-        except DomainError as exc:
-            raise _failure(exc) from None
         table = Table("person", "name", "tier", "place", "may be planned")
         for r in rows:
             if only_refused and r.eligible:
@@ -266,10 +257,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Propose a plan (or re-plan) for the legs leaving a site. Nothing changes until accepted."""
         container = bootstrap()
-        try:
+        with refused():
             _propose(container, site, reason, solver)
-        except DomainError as exc:
-            raise _failure(exc) from None
 
     @movement.command("accept")
     def accept(plan_id: Annotated[str, typer.Argument(help="The proposed plan's id.")]) -> None:
@@ -293,12 +282,10 @@ def register(app: typer.Typer) -> None:
         """Write a leg's manifest (frozen at boarding; the accepted plan's until then)."""
         container = bootstrap()
         actor = _operator()
-        try:
+        with refused():
             body, _, _ = documents.manifest_document(
                 container.uow(), _leg(container, code, actor), actor=actor, fmt=fmt.value
             )
-        except DomainError as exc:
-            raise _failure(exc) from None
         out.write_bytes(body)
         console.print(f"manifest of {code} written to {out}")
 
@@ -311,7 +298,7 @@ def register(app: typer.Typer) -> None:
         """Issue the leg's missing boarding passes and write every valid one as a PDF."""
         container = bootstrap()
         actor = _operator()
-        try:
+        with refused():
             leg_id = _leg(container, code, actor)
             if issue:
                 passes.issue_passes(container.uow(), leg_id, actor=actor)
@@ -324,8 +311,6 @@ def register(app: typer.Typer) -> None:
                     )
                     (out / name).write_bytes(body)
                     written += 1
-        except DomainError as exc:
-            raise _failure(exc) from None
         console.print(f"{written} boarding passes written to {out}")
 
     @movement.command("accountability")
@@ -333,10 +318,8 @@ def register(app: typer.Typer) -> None:
         """Manifested, checked in, boarded, arrived; no-shows and people unaccounted for."""
         container = bootstrap()
         actor = _operator()
-        try:
+        with refused():
             report = queries.leg_accountability(container.uow(), _leg(container, code, actor), actor=actor)
-        except DomainError as exc:
-            raise _failure(exc) from None
         console.print(
             f"{report.leg_code} ({report.status.value}): manifested {report.manifested}, checked in "
             f"{report.checked_in}, boarded {report.boarded}, arrived {report.arrived}"

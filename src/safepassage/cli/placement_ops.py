@@ -19,12 +19,12 @@ from rich.table import Table
 from safepassage.cli.common import container as _container
 from safepassage.cli.common import operator as _operator
 from safepassage.cli.common import refusal as _failed
+from safepassage.cli.common import refused
 from safepassage.placement import decisions, queries, runs, services
 from safepassage.placement.engine import Education, TieMode
 from safepassage.placement.models import ProposalStatus
 from safepassage.placement.schemas import CapacityUpdate, ProfileUpdate, RunCreate
 from safepassage.registry import services as registry
-from safepassage.shared.errors import DomainError
 
 console = Console()
 err = Console(stderr=True)
@@ -67,12 +67,10 @@ def regions_import(
 ) -> None:
     """Create or update regions and their capacities for a period from the engine's R.csv."""
     container = _container()
-    try:
+    with refused(_failed):
         result = services.import_regions(
             container.uow(), _read(path), actor=_operator(), name=path.name, period=period
         )
-    except DomainError as exc:
-        raise _failed(exc) from None
     _report(result, "regions")
 
 
@@ -82,10 +80,8 @@ PeriodOption = Annotated[
 
 
 def _regions(period: str | None) -> list[Any]:
-    try:
+    with refused(_failed):
         return queries.list_regions(_container().uow(), actor=_operator(), period=period)
-    except DomainError as exc:
-        raise _failed(exc) from None
 
 
 @placement_app.command("regions")
@@ -159,10 +155,8 @@ def capacity(
         disability=disability,
         language_course=language_course,
     )
-    try:
+    with refused(_failed):
         services.set_capacities(_container().uow(), region, period, cmd, actor=_operator())
-    except DomainError as exc:
-        raise _failed(exc) from None
     shown = next(r for r in _regions(period) if r.code == region)
     console.print(
         f"{region} {shown.capacity_period}: "
@@ -177,12 +171,10 @@ def history_import(
 ) -> None:
     """Store past placements with outcomes for the outcome model (a stored household id is skipped)."""
     container = _container()
-    try:
+    with refused(_failed):
         result = services.import_history(
             container.uow(), _read(path), actor=_operator(), source=source or path.name, name=path.name
         )
-    except DomainError as exc:
-        raise _failed(exc) from None
     _report(result, "history")
 
 
@@ -207,10 +199,8 @@ def profile(
         tie_region=tie,
         preferences=preference or [],
     )
-    try:
+    with refused(_failed):
         services.set_profile(_container().uow(), household_id, cmd, actor=_operator())
-    except DomainError as exc:
-        raise _failed(exc) from None
     console.print(f"profile recorded for household {household_id}")
 
 
@@ -236,7 +226,7 @@ def run(
 ) -> None:
     """Propose a region for every unplaced household. Applies nothing: decide with accept/reject/override."""
     container = _container()
-    try:
+    with refused(_failed):
         site_id = None
         if site:
             with container.uow() as uow:
@@ -252,8 +242,6 @@ def run(
         )
         run_id = runs.run_placement(container.uow(), cmd, actor=_operator())
         result = queries.get_run(container.uow(), run_id, actor=_operator())
-    except DomainError as exc:
-        raise _failed(exc) from None
     gap = f"{result.gap:.4%}" if result.gap is not None else "n/a"
     console.print(
         f"run {result.id} for {result.period}: {result.placed_households} of {result.households} households "
@@ -312,10 +300,8 @@ def accept(
     reason: Annotated[str, typer.Option("--reason", help="Why (optional for an accept).")] = "",
 ) -> None:
     """Place the household where the engine proposed (checked again against capacity)."""
-    try:
+    with refused(_failed):
         decisions.accept_proposal(_container().uow(), proposal_id, reason=reason, actor=_operator())
-    except DomainError as exc:
-        raise _failed(exc) from None
     console.print(f"accepted: {proposal_id}")
 
 
@@ -325,10 +311,8 @@ def reject(
     reason: Annotated[str, typer.Option("--reason", help="Why (required).")],
 ) -> None:
     """Decline the proposal; the household stays for a later run."""
-    try:
+    with refused(_failed):
         decisions.reject_proposal(_container().uow(), proposal_id, reason=reason, actor=_operator())
-    except DomainError as exc:
-        raise _failed(exc) from None
     console.print(f"rejected: {proposal_id}")
 
 
@@ -339,12 +323,10 @@ def override(
     reason: Annotated[str, typer.Option("--reason", help="Why (required).")],
 ) -> None:
     """Place the household in another region; refused if it breaks a hard need or a capacity."""
-    try:
+    with refused(_failed):
         decisions.override_proposal(
             _container().uow(), proposal_id, region=region, reason=reason, actor=_operator()
         )
-    except DomainError as exc:
-        raise _failed(exc) from None
     console.print(f"overridden: {proposal_id} → {region}")
 
 
@@ -354,10 +336,8 @@ def withdraw(
     reason: Annotated[str, typer.Option("--reason", help="Why (required).")],
 ) -> None:
     """Undo a decided placement (the family declined, the housing fell through); frees the capacity."""
-    try:
+    with refused(_failed):
         decisions.withdraw_placement(_container().uow(), proposal_id, reason=reason, actor=_operator())
-    except DomainError as exc:
-        raise _failed(exc) from None
     console.print(f"withdrawn: {proposal_id}")
 
 

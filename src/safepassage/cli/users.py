@@ -20,12 +20,10 @@ from rich.table import Table
 from safepassage import sessions
 from safepassage.bootstrap import Container
 from safepassage.cli.common import container as _container
-from safepassage.cli.common import domain_failure as _domain_failure
-from safepassage.cli.common import operator
+from safepassage.cli.common import operator, refused
 from safepassage.registry import services
 from safepassage.security import services as security
 from safepassage.security.policy import SECOND_FACTOR_ROLES, Actor, Role
-from safepassage.shared.errors import DomainError
 
 
 def _admin() -> Actor:
@@ -70,7 +68,7 @@ def add(
     administrators, the second-factor key)."""
     container = _container()
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    try:
+    with refused():
         ids = _site_ids(container, site)
         _, secret = security.create_user(
             container.uow(),
@@ -86,8 +84,6 @@ def add(
             enrolment = security.enrol_now(
                 container.uow(), username, key=sessions.totp_key(container), actor=_admin()
             )
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(f"user [cyan]{username}[/cyan] ({role.value}) created, {len(ids)} site(s)")
     if password is None:
         console.print(f"password [cyan]{secret}[/cyan]  (shown once)")
@@ -106,7 +102,7 @@ def token(
 ) -> None:
     """Issue an API bearer token for an account (printed once)."""
     container = _container()
-    try:
+    with refused():
         issued = security.issue_token(
             container.uow(),
             username=username,
@@ -116,18 +112,14 @@ def token(
             max_lifetime=dt.timedelta(days=container.settings.token_max_days),
             actor=_admin(),
         )
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(issued, markup=False, highlight=False)
 
 
 def tokens(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """List an account's API tokens (never their secrets)."""
     container = _container()
-    try:
+    with refused():
         found = security.list_tokens(container.uow(), username, actor=_admin())
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     table = Table("id", "name", "scopes", "expires", "revoked")
     for t in found:
         revoked = t.revoked_at.isoformat(timespec="minutes") if t.revoked_at else ""
@@ -141,10 +133,8 @@ def revoke_token(
 ) -> None:
     """Revoke an API token: refused from its next request."""
     container = _container()
-    try:
+    with refused():
         security.revoke_token(container.uow(), token_id, actor=_admin())
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(f"token {token_id} revoked")
 
 
@@ -157,15 +147,13 @@ def totp(
 ) -> None:
     """Give an account a new second factor (printed once), or forget it; its sessions end."""
     container = _container()
-    try:
+    with refused():
         if reset:
             security.totp.reset(container.uow(), username, actor=_admin())
         else:
             enrolment = security.enrol_now(
                 container.uow(), username, key=sessions.totp_key(container), actor=_admin()
             )
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     if reset:
         console.print(f"second factor of [cyan]{username}[/cyan] forgotten: enrolled again at next sign-in")
     else:
@@ -175,20 +163,16 @@ def totp(
 def disable(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Disable an account: its sessions and tokens are refused from their next request."""
     container = _container()
-    try:
+    with refused():
         security.set_active(container.uow(), username, active=False, actor=_admin())
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(f"user [cyan]{username}[/cyan] disabled")
 
 
 def enable(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Enable a disabled account again."""
     container = _container()
-    try:
+    with refused():
         security.set_active(container.uow(), username, active=True, actor=_admin())
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(f"user [cyan]{username}[/cyan] enabled")
 
 
@@ -201,7 +185,7 @@ def sites(
 ) -> None:
     """Show or change the sites an account works for."""
     container = _container()
-    try:
+    with refused():
         now = security.change_sites(
             container.uow(),
             username,
@@ -214,8 +198,6 @@ def sites(
             for site_id in now:
                 site = services.get_site_or_raise(uow, site_id)
                 codes.append(site.code)
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(f"[cyan]{username}[/cyan] works for: {', '.join(sorted(codes)) or '(no site)'}")
 
 
@@ -230,14 +212,12 @@ def end_sessions(
         err.print("[red]error:[/red] give exactly one of --site and --user")
         raise typer.Exit(2)
     container = _container()
-    try:
+    with refused():
         if site is not None:
             (site_id,) = _site_ids(container, [site])
             ended = security.end_sessions_of_site(container.uow(), site_id, actor=_admin())
         else:
             ended = security.end_sessions_of_user(container.uow(), user or "", actor=_admin())
-    except DomainError as exc:
-        raise _domain_failure(exc) from None
     console.print(f"{ended} session(s) ended")
 
 
