@@ -6,6 +6,10 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Some machines set PYTHONDONTWRITEBYTECODE=1: then every process (each test worker, each spawned
+# solver child, each server worker) compiles every module it imports again, about 3 s of CPU apiece.
+# The compiled files go to __pycache__ folders, which git ignores.
+unexport PYTHONDONTWRITEBYTECODE
 DEMO_HOUSEHOLDS ?= 400
 
 .PHONY: run test test-db lint audit-deps setup system-deps browser-deps catalogues messages bench clean
