@@ -222,3 +222,52 @@ def test_a_scan_at_a_site_that_is_not_yours_is_rejected(app_client, api_as, worl
     person = next(iter(world["tokens"]))
     answer = post(app_client, api_as(world["arrivals"]), [scan(world, person, "assembly_check_in", 0)])
     assert answer["results"][0]["reason"] == "this site is not one of your sites"
+
+
+def test_an_upload_is_one_audit_entry_that_accounts_for_its_scans_and_the_stays_it_moved(
+    container, app_client, api_as, world
+):
+    """The stays a batch moves are folded into the batch's one entry (not one entry per stay row),
+    and what the entry says can be checked against the scans and the change records."""
+    import hashlib
+
+    from safepassage.history import ChangeRecord
+    from safepassage.movements.models import Scan
+    from safepassage.security import audit
+    from safepassage.security.audit.models import AuditEntry
+    from safepassage.security.audit.verify import verify_chain
+
+    people = list(world["tokens"])
+    headers = api_as(world["clerk"])  # issuing the token is an entry of its own
+    with container.uow() as uow:
+        before = uow.session.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()).limit(1)) or 0
+    answer = post(
+        app_client,
+        headers,
+        [scan(world, p, "assembly_check_in", 10 + i) for i, p in enumerate(people)]
+        + [scan(world, people[0], "assembly_check_in", 1, token="hello")],
+    )
+    assert answer["accepted"] == len(people) and answer["rejected"] == 1
+    with container.uow() as uow:
+        entries = uow.session.scalars(select(AuditEntry).where(AuditEntry.seq > before)).all()
+        assert [e.action for e in entries] == ["movement.scans.recorded"]
+        entry = entries[0]
+        assert entry.actor == "clerk_aleppo" and entry.site_id == world["origin"]
+        details = entry.details
+        assert (details["accepted"], details["rejected"]) == (len(people), 1)
+        assert details["stays_opened"] == len(people) and details["stays_changed"] == 0
+        scans = uow.session.scalars(select(Scan.id).where(Scan.recorded_by == "clerk_aleppo")).all()
+        ids = "\n".join(sorted(str(i) for i in scans))
+        assert details["scans_digest"] == hashlib.sha256(ids.encode()).hexdigest()
+        # the change records of the same transaction list exactly the stays the digest covers
+        records = uow.session.scalars(
+            select(ChangeRecord).where(
+                ChangeRecord.transaction_id == uuid.UUID(details["transaction_id"]),
+                ChangeRecord.entity == "site_stays",
+            )
+        ).all()
+        lines = sorted(f"site_stay.{r.action}:{r.entity_id}" for r in records)
+        assert len(lines) == len(people)
+        assert details["stays_digest"] == hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        report = verify_chain(uow.session, audit.public_keys(container.settings))
+    assert report.intact, report.problems

@@ -32,15 +32,23 @@ persons found by a typed pass number or a person id are added here.
 
 The latest scans and the stays that can matter are read in one statement (each latest scan joined
 to its person's stays): a checkpoint waits on every round trip.
+
+Audit. The history listener writes a change record per stay written and queues an audit entry per
+written row. A scan batch folds the latter into its own single entry (``fold_stay_events``): the
+number of stays opened and changed and a digest of their ids, beside the transaction id that the
+change records carry, as the bulk import records one entry per batch. Every entry costs time under
+the audit chain's head lock, which every writer of the database queues for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -48,7 +56,7 @@ from sqlalchemy.orm import Session
 from safepassage.movements.models import Checkpoint, Scan, ScanOutcome
 from safepassage.registry.models import SiteStay
 from safepassage.security.policy import Actor
-from safepassage.uow import UnitOfWork
+from safepassage.uow import AUDIT_QUEUE, AuditEvent, UnitOfWork
 
 _SET_RECORDS = text("SELECT set_config('safepassage.record_ids', :ids, true)")
 
@@ -94,6 +102,31 @@ def follow_scans(uow: UnitOfWork, new: Sequence[Scan], *, actor: Actor, restore:
         if widened and restore:
             session.execute(_SET_RECORDS, {"ids": ",".join(granted)})
     return moved
+
+
+def fold_stay_events(uow: UnitOfWork) -> dict[str, Any]:
+    """Take the audit events the history listener queued for site stays in this transaction off the
+    queue, and say what they were, for the caller's own entry: how many stays were opened
+    (``site_stay.create``) and changed (``site_stay.update``), and ``stays_digest``, SHA-256 over
+    their sorted ``action:stay id`` lines (the change records of the same transaction id list the same
+    rows: an auditor recomputes it). Empty when no stay was written."""
+    queue: list[AuditEvent] = uow.session.info.get(AUDIT_QUEUE, [])
+    table = SiteStay.__tablename__
+    stays = [e for e in queue if e.entity == table]
+    if not stays:
+        return {}
+    queue[:] = [e for e in queue if e.entity != table]
+    lines = sorted(f"{e.action}:{e.entity_id}" for e in stays)
+    return {
+        "stays_opened": sum(1 for e in stays if e.action.endswith(".create")),
+        "stays_changed": sum(1 for e in stays if e.action.endswith(".update")),
+        "stays_digest": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
+    }
+
+
+def digest_of(ids: Sequence[uuid.UUID]) -> str:
+    """SHA-256 over the sorted ids, one per line: what an audit entry says of the rows it stands for."""
+    return hashlib.sha256("\n".join(sorted(str(i) for i in ids)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,9 @@ def record_scans(
     The rows go in with one ``INSERT ... ON CONFLICT DO NOTHING`` (the unique client id): a scan
     already stored (sent twice, or two uploads racing) is skipped by the database and answered as a
     duplicate.
-    Accepted scans then move their persons' presence in the registry (``movements.presence``)."""
+    Accepted scans then move their persons' presence in the registry (``movements.presence``).
+    The upload is one audit entry (counts, a digest of the new scans' ids, the stays moved), whatever
+    its size: the entries are appended under the audit chain's head lock, which every writer queues for."""
     require(actor, Permission.MOVEMENTS_SCAN)
     unique = list({x.client_id: x for x in batch.scans}.values())
     claims: dict[str, uuid.UUID] = {}
@@ -184,14 +186,19 @@ def record_scans(
             accepted = [s for s in new if s.outcome is ScanOutcome.ACCEPTED]
             # the last read of this transaction: the audit append and the commit follow
             moved = presence.follow_scans(uow, accepted, actor=actor, restore=False)
+            # one entry for the upload: its scans (the rows themselves say who, where and when) and
+            # the stays they moved (their per-row entries folded in; the change records keep each row)
             uow.audit(
                 "movement.scans.recorded",
                 entity="scans",
                 site_id=batch.scans[0].site_id if actor.covers(batch.scans[0].site_id) else None,
                 details={
-                    "accepted": sum(1 for s in new if s.outcome is ScanOutcome.ACCEPTED),
-                    "rejected": sum(1 for s in new if s.outcome is ScanOutcome.REJECTED),
+                    "accepted": len(accepted),
+                    "rejected": len(new) - len(accepted),
+                    "scans_digest": presence.digest_of([s.id for s in new]),
                     "presence_moved": moved,
+                    "transaction_id": str(uow.session.info["transaction_id"]),
+                    **presence.fold_stay_events(uow),
                 },
             )
             uow.commit()
