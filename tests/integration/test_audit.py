@@ -157,6 +157,40 @@ def test_a_failing_append_rolls_the_action_back(container, supervisor, site_id, 
         assert uow.session.scalar(select(text("count(*)")).select_from(ChangeRecord)) == before
 
 
+def test_a_statement_failing_in_the_append_commits_nothing(container, supervisor, site_id):
+    """On PostgreSQL the entries, the checkpoint, the head's move and the COMMIT go in one pipeline: a
+    statement that fails in it (here a checkpoint row already at the seq that falls due) must leave
+    neither the act nor any entry behind, and the next act must append where the chain stopped."""
+
+    def head() -> int:
+        with container.uow() as uow:
+            return int(uow.session.scalar(select(AuditHead.last_seq)) or 0)
+
+    while head() % 5 != 4:  # checkpoints every 5 entries: the next entry makes one
+        _act(container, 1)
+    last = head()
+    with _as_owner(container) as conn:
+        conn.execute(
+            AuditCheckpoint.__table__.insert().values(
+                seq=last + 1, hash="0" * 64, at=container.clock.now(), signature="x", key_id="x"
+            )
+        )
+    uow = container.uow()
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate key"), uow.acting(supervisor):
+        uow.session.add(
+            Household(site_id=site_id, status="active", created_at=uow.now(), updated_at=uow.now())
+        )
+        uow.commit()  # one entry (household.create) at last + 1: its checkpoint collides
+    with container.uow() as uow:
+        assert uow.session.scalars(select(Household)).all() == []
+    assert head() == last and _entries(container)[-1].seq == last
+    with _as_owner(container) as conn:
+        conn.execute(AuditCheckpoint.__table__.delete().where(AuditCheckpoint.seq == last + 1))
+    _act(container, 1)
+    assert head() == last + 1 and [e.seq for e in _entries(container)] == list(range(1, last + 2))
+    assert _report(container).intact
+
+
 def test_a_commit_past_the_unit_of_work_is_refused(container, supervisor, site_id):
     """Writes committed with ``session.commit()`` would miss their audit entries: refused."""
     uow = container.uow()

@@ -3,9 +3,11 @@
 ``uow.commit()`` calls ``append`` last, just before the database commit, so the head's lock is held
 for a few milliseconds: the first statement is an UPDATE of the single head row (a row lock on
 PostgreSQL, the write lock on SQLite), and only then is the previous hash read. Appenders therefore
-queue one behind the other and the chain has no fork and no gap. Every append re-signs the head;
-every ``checkpoint_every`` entries a signed checkpoint is written, and, after the commit, copied to
-the checkpoint file outside the database.
+queue one behind the other and the chain has no fork and no gap. On PostgreSQL the entries, the
+head's move, the due checkpoints and the COMMIT itself go in one round trip after the lock (psycopg's
+pipeline): two round trips under the lock in all, where every other writer waits. Every append
+re-signs the head; every ``checkpoint_every`` entries a signed checkpoint is written, and, after the
+commit, copied to the checkpoint file outside the database.
 """
 
 from __future__ import annotations
@@ -88,19 +90,38 @@ def _move_head_sql(dialect: Dialect) -> tuple[str, dict[str, Any]]:
     return compiled.string, {k: v for k, v in compiled.params.items() if not k.startswith("new_")}
 
 
-def _entries_and_head(
-    conn: Connection, columns: Columns, entries: list[tuple[Any, ...]], moved: dict[str, Any]
+@functools.cache
+def _checkpoint_sql(dialect: Dialect) -> str:
+    """The checkpoint row's INSERT as the driver's SQL (named parameters), compiled once."""
+    return str(insert(AuditCheckpoint).compile(dialect=dialect, column_keys=list(_CHECKPOINT_KEYS)))
+
+
+_CHECKPOINT_KEYS = ("seq", "hash", "at", "signature", "key_id")
+
+
+def _entries_head_and_commit(
+    conn: Connection,
+    columns: Columns,
+    entries: list[tuple[Any, ...]],
+    moved: dict[str, Any],
+    points: list[dict[str, Any]],
 ) -> None:
-    """PostgreSQL: the entries' INSERT and the head's UPDATE in one round trip (psycopg's pipeline:
-    both sent, then one sync). The head's lock is held from ``lock_head`` to the commit, so every
-    round trip saved here is time every other appender no longer waits."""
+    """PostgreSQL: the entries' INSERT, the due checkpoints, the head's UPDATE and the COMMIT in one
+    round trip (psycopg's pipeline: all sent, then one sync). The head's lock is held from
+    ``lock_head`` to the commit, so every round trip saved here is time every other appender no
+    longer waits. A failing statement aborts the rest of the pipeline, COMMIT included (the
+    transaction is then rolled back by the unit of work); the caller's ``session.commit()`` that
+    follows finds the connection's transaction done and sends nothing."""
     insert_sql, positional = columns.insert_sql(conn.dialect)
     move_sql, fixed = _move_head_sql(conn.dialect)
     params: list[Any] = entries if positional else [dict(zip(columns.names, r, strict=True)) for r in entries]
     raw: Any = conn.connection.dbapi_connection
     with raw.pipeline(), raw.cursor() as cursor:
         cursor.executemany(insert_sql, params)
+        if points:
+            cursor.executemany(_checkpoint_sql(conn.dialect), points)
         cursor.execute(move_sql, {**fixed, **moved})
+        cursor.execute("COMMIT")
 
 
 @dataclass(frozen=True)
@@ -159,7 +180,9 @@ class AuditTrail:
         return int(row[0]), str(row[1])
 
     def append(self, session: Session, events: list[AuditEvent]) -> Appended | None:
-        """Append ``events`` to the chain in the session's transaction (``uow.commit()`` calls this)."""
+        """Append ``events`` to the chain in the session's transaction (``uow.commit()`` calls this,
+        last before ``session.commit()``). On PostgreSQL the append's last round trip commits the
+        transaction: nothing may be written after it."""
         signer = self.signer()  # before the lock: a missing key fails the action without waiting
         conn = session.connection()
         seq, prev = self.lock_head(conn)
@@ -195,24 +218,27 @@ class AuditTrail:
             "new_key_id": signer.key_id,
             "new_updated_at": now,
         }
+        every = self.checkpoint_every
+        due = [r for r in rows[(-first) % every :: every]] if every > 0 else []
         if conn.dialect.name == "postgresql":
-            _entries_and_head(conn, columns, [columns.row(r) for r in rows], moved)
+            points = tuple(self._signed_point(signer, r["seq"], r["hash"], now) for r in due)
+            values = [{k: getattr(p, k) for k in _CHECKPOINT_KEYS} for p in points]
+            _entries_head_and_commit(conn, columns, [columns.row(r) for r in rows], moved, values)
         else:
             insert_batches(conn, [(columns, [columns.row(r) for r in rows])])
             conn.execute(_MOVE_HEAD, moved)
-        every = self.checkpoint_every
-        due = [r for r in rows[(-first) % every :: every]] if every > 0 else []
-        points = tuple(self._checkpoint_row(conn, signer, r["seq"], r["hash"], now) for r in due)
+            points = tuple(self._checkpoint_row(conn, signer, r["seq"], r["hash"], now) for r in due)
         return Appended(points) if points and self.checkpoint_file is not None else None
 
-    def _checkpoint_row(self, conn: Connection, signer: Signer, seq: int, hash_: str, at: Any) -> SignedPoint:
+    @staticmethod
+    def _signed_point(signer: Signer, seq: int, hash_: str, at: Any) -> SignedPoint:
         signature = signer.sign(checkpoint_message(seq, hash_))
-        conn.execute(
-            insert(AuditCheckpoint).values(
-                seq=seq, hash=hash_, at=at, signature=signature, key_id=signer.key_id
-            )
-        )
         return SignedPoint(seq, hash_, signature, signer.key_id, "checkpoint", at)
+
+    def _checkpoint_row(self, conn: Connection, signer: Signer, seq: int, hash_: str, at: Any) -> SignedPoint:
+        point = self._signed_point(signer, seq, hash_, at)
+        conn.execute(insert(AuditCheckpoint).values({k: getattr(point, k) for k in _CHECKPOINT_KEYS}))
+        return point
 
     def after_commit(self, appended: object) -> None:
         """Copy the committed checkpoints to the file; a failure here is logged, not raised (the
