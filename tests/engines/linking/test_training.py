@@ -27,3 +27,19 @@ def test_same_input_and_seed_train_the_same_model_and_link_the_same_way():
     ]
     right = sum(truth[a] == truth[b] for a, b in found)
     assert found and right / len(found) > 0.8
+    # the prior odds re-estimated on the scored pairs: never above the trained ones, and the
+    # duplicates they expect are of the order of the true pairs
+    calibration = first.calibration
+    assert calibration is not None and calibration == second.calibration
+    assert calibration.prior <= first.model["probability_two_random_records_match"]
+    true_pairs = sum(
+        1 for i, a in enumerate(sorted(truth)) for b in sorted(truth)[i + 1 :] if truth[a] == truth[b]
+    )
+    assert 0.5 * true_pairs < calibration.expected_pairs < 1.5 * true_pairs
+
+
+def test_a_list_too_short_to_train_on_is_not_calibrated():
+    people, _ = records(20, seed=3)
+    result = link(people)
+    assert not result.trained
+    assert result.calibration is None

@@ -9,6 +9,7 @@ together and EM still sees true matches. The trained parameters are then used on
 from __future__ import annotations
 
 import logging
+import math
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +29,14 @@ for _name in ("splink", "splink.internals"):
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    """How to train: the seed for u sampling, how many pairs to sample, the training subset size."""
+    """How to train: the seed for u sampling, how many pairs to sample, the training subset size.
+
+    ``u_max_pairs``: 10,000,000 random pairs. With 2,000,000 the seed alone moved precision by 0.005
+    and recall by 0.014 at 100,000 records (seeds 7 and 42); with 10,000,000 by 0.0006 and 0.0009,
+    for about 15 s more of training there."""
 
     seed: int = 42
-    u_max_pairs: float = 2e6
+    u_max_pairs: float = 1e7
     max_training_records: int = 150_000
     recall_of_deterministic_rules: float = 0.6
 
@@ -61,8 +66,13 @@ def train_model(backend: Backend, features: pa.Table, options: TrainingOptions) 
     linker.training.estimate_probability_two_random_records_match(
         deterministic, recall=options.recall_of_deterministic_rules
     )
+    # in chunks of about 2,000,000 pairs: the counts (and so u) are the same as in one pass, the
+    # memory that of one chunk (one pass of 10,000,000 pairs took 3.5 GB on FEBRL4's 10,000 records)
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=options.u_max_pairs, seed=options.seed, min_count_per_level=None, num_chunks=1
+        max_pairs=options.u_max_pairs,
+        seed=options.seed,
+        min_count_per_level=None,
+        num_chunks=max(1, math.ceil(options.u_max_pairs / _U_CHUNK_PAIRS)),
     )
     table = training_subset(features, options.max_training_records)
     if table.num_rows < features.num_rows:
@@ -100,6 +110,8 @@ def _canonical(model: dict[str, Any]) -> dict[str, Any]:
                     level[name] = float(f"{level[name]:.10g}")
     return model
 
+
+_U_CHUNK_PAIRS = 2e6
 
 _SURE = (("given_sk", "family_sk", "father_sk", "by"), ("doc", "by"))
 
