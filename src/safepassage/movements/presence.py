@@ -43,6 +43,7 @@ the audit chain's head lock, which every writer of the database queues for.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import uuid
 from collections import defaultdict
@@ -50,7 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from safepassage.movements.models import Checkpoint, Scan, ScanOutcome
@@ -138,12 +139,10 @@ class _Last:
     device_at: dt.datetime
 
 
-def _latest_and_stays(
-    session: Session, persons: list[uuid.UUID], since: dt.datetime
-) -> tuple[dict[uuid.UUID, _Last], dict[uuid.UUID, list[SiteStay]]]:
-    """Each person's latest accepted scan by device time (the client id breaks ties), and their stays
-    open or ending at or after ``since``: one statement (the latest scans, each joined to its
-    person's stays), on the checkpoint's path."""
+@functools.cache
+def _latest_and_stays_statement() -> Select[Any]:
+    """The statement of ``_latest_and_stays``, built once (``persons`` and ``since`` bound at each
+    call): building it anew cost more CPU than running it."""
     ranked = (
         select(
             Scan.person_id,
@@ -154,16 +153,27 @@ def _latest_and_stays(
             .over(partition_by=Scan.person_id, order_by=(Scan.device_at.desc(), Scan.client_id.desc()))
             .label("rank"),
         )
-        .where(Scan.person_id.in_(persons), Scan.outcome == ScanOutcome.ACCEPTED)
+        .where(Scan.person_id.in_(bindparam("persons", expanding=True)), Scan.outcome == ScanOutcome.ACCEPTED)
         .subquery()
     )
     last = select(ranked).where(ranked.c.rank == 1).subquery()
-    matters = or_(SiteStay.checked_out_at.is_(None), SiteStay.checked_out_at >= since)
-    rows = session.execute(
-        select(last.c.person_id, last.c.checkpoint, last.c.site_id, last.c.device_at, SiteStay).outerjoin(
-            SiteStay, and_(SiteStay.person_id == last.c.person_id, matters)
-        )
+    return select(last.c.person_id, last.c.checkpoint, last.c.site_id, last.c.device_at, SiteStay).outerjoin(
+        SiteStay, and_(SiteStay.person_id == last.c.person_id, _matters())
     )
+
+
+def _matters() -> ColumnElement[bool]:
+    """A stay that can matter to scans from ``since`` on: open, or ending at or after it."""
+    return or_(SiteStay.checked_out_at.is_(None), SiteStay.checked_out_at >= bindparam("since"))
+
+
+def _latest_and_stays(
+    session: Session, persons: list[uuid.UUID], since: dt.datetime
+) -> tuple[dict[uuid.UUID, _Last], dict[uuid.UUID, list[SiteStay]]]:
+    """Each person's latest accepted scan by device time (the client id breaks ties), and their stays
+    open or ending at or after ``since``: one statement (the latest scans, each joined to its
+    person's stays), on the checkpoint's path."""
+    rows = session.execute(_latest_and_stays_statement(), {"persons": persons, "since": since})
     latest: dict[uuid.UUID, _Last] = {}
     stays: dict[uuid.UUID, list[SiteStay]] = defaultdict(list)
     for person, checkpoint, site, at, stay in rows:
@@ -174,7 +184,8 @@ def _latest_and_stays(
     # has the stays a late scan may shorten
     unseen = [p for p in persons if p not in latest]
     if unseen:
-        for stay in session.scalars(select(SiteStay).where(SiteStay.person_id.in_(unseen), matters)):
+        unseen_stays = select(SiteStay).where(SiteStay.person_id.in_(unseen), _matters())
+        for stay in session.scalars(unseen_stays, {"since": since}):
             stays[stay.person_id].append(stay)
     return latest, stays
 

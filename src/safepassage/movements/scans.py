@@ -19,12 +19,13 @@ site stays (its occupancy) in line with the same latest scans (``movements.prese
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import Select, Table, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from safepassage.movements import presence, schemas
@@ -44,29 +45,32 @@ class _Lookups:
     legs: dict[uuid.UUID, TransportLeg]
 
 
+_BY = {"ids": BoardingPass.id, "numbers": BoardingPass.number, "persons": BoardingPass.person_id}
+
+
+@functools.cache
+def _passes_statement(kinds: tuple[str, ...]) -> Select[tuple[BoardingPass, TransportLeg]]:
+    """The passes named by ``kinds`` of reference (ids, numbers, persons), with their legs: one
+    statement per combination, built once (its values bound at each call)."""
+    return (
+        select(BoardingPass, TransportLeg)
+        .join(TransportLeg, TransportLeg.id == BoardingPass.leg_id)
+        .where(or_(*(_BY[k].in_(bindparam(k, expanding=True)) for k in kinds)))
+    )
+
+
 def _lookups(uow: UnitOfWork, scans: Sequence[schemas.ScanIn], claims: dict[str, uuid.UUID]) -> _Lookups:
     s = uow.session
     ids = set(claims.values())
     numbers = {normalise_number(x.pass_number) for x in scans if x.pass_number}
     persons = {x.person_id for x in scans if x.person_id is not None}
     # every pass the batch names, with its leg, in one round trip (a checkpoint waits on each one)
-    who = [
-        clause
-        for clause, wanted in (
-            (BoardingPass.id.in_(ids), ids),
-            (BoardingPass.number.in_(numbers), numbers),
-            (BoardingPass.person_id.in_(persons), persons),
-        )
-        if wanted
-    ]
+    wanted = {"ids": list(ids), "numbers": list(numbers), "persons": list(persons)}
+    kinds = tuple(sorted(k for k, v in wanted.items() if v))
     passes: list[BoardingPass] = []
     legs: dict[uuid.UUID, TransportLeg] = {}
-    if who:
-        rows = s.execute(
-            select(BoardingPass, TransportLeg)
-            .join(TransportLeg, TransportLeg.id == BoardingPass.leg_id)
-            .where(or_(*who))
-        ).tuples()
+    if kinds:
+        rows = s.execute(_passes_statement(kinds), {k: wanted[k] for k in kinds}).tuples()
         for boarding, leg in rows:
             passes.append(boarding)
             legs[leg.id] = leg
