@@ -1,7 +1,7 @@
 """What a checkpoint scan costs the database, counted in statements (not timed): a checkpoint waits on
 each round trip, so the count per scan must not creep back up. Counted with SQLAlchemy's cursor
-events; on PostgreSQL the audit append's entries and head move go in one psycopg pipeline (one round
-trip, not seen by those events), on SQLite as two statements."""
+events; on PostgreSQL the audit append's entry, head move and COMMIT go in one psycopg pipeline (one
+round trip, not seen by those events), on SQLite as two statements."""
 
 from __future__ import annotations
 
