@@ -135,7 +135,7 @@ def link(
     malformed_ids = [r.record_id.strip() for r in malformed]
     for rid in malformed_ids:
         clusters[rid] = rid
-    calibration = None
+    calibration: Calibration | None = None
     if trained and scored is not None:
         calibration = calibrate_prior(
             scored.column("match_weight").to_numpy(zero_copy_only=False),
