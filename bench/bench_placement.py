@@ -2,8 +2,9 @@
 medical services, language courses, quota: nine capacity columns per region).
 
 Prints, side by side and measured in the same run:
-- our decomposition (Lagrangian prices, the LP over household types by price-and-fix, exact repair;
-  HiGHS) in a child process with a hard deadline: seconds, objective, proven bound, gap;
+- our decomposition (Lagrangian prices, the LP over household types by price-and-fix, rounded by a
+  MILP over its neighbourhood; HiGHS) in a child process with a hard deadline: seconds, objective,
+  proven bound, gap;
 - HiGHS on the plain MILP (one integer variable per eligible household-region pair, no aggregation)
   under the same time limit, in a child process with the same hard deadline;
 - first-come-first-served and proportional placement under the same constraints;

@@ -5,8 +5,8 @@ solution in 300 s at 10,000 households, while the LP relaxation is easy and near
 Households with identical consumption, eligibility and values form one *type*; a column
 ``x[t, r]`` counts households of type t placed in region r, under rows ``sum_r x <= n_t`` per type,
 one capacity row per region and resource, and optional minimum-fill rows. The LP relaxation is
-solved by price-and-fix (``pricefix.py``) from Lagrangian prices (``lagrangian.py``); its integral
-part is kept and the few split households are repaired exactly (``repair.py``).
+solved by price-and-fix (``pricefix.py``) from Lagrangian prices (``lagrangian.py``) and rounded by a
+MILP over its split and near-tied types, the rest kept where the LP put them (``neighbourhood.py``).
 """
 
 from __future__ import annotations

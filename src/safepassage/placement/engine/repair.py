@@ -1,9 +1,9 @@
-"""From the LP's fractional solution to whole households: keep the integral part, repair the rest.
+"""The decomposition end to end: Lagrangian prices, the LP by price-and-fix, rounding, repair.
 
-The repair MILP has one general-integer variable per leftover type and region where one household of
-the type still fits; it is small however many households there are (the LP splits at most about one
-household per binding capacity row). A greedy pass then places anyone still unplaced where capacity is
-left (in dynamic mode, even into capacity the forecast had reserved: placing now beats a forecast).
+The LP's solution is rounded by a MILP over its neighbourhood (``neighbourhood.py``: the types it
+splits and the types whose best regions tie under its duals are freed, the rest keep their LP
+placement). A greedy pass then places anyone still unplaced where capacity is left (in dynamic mode,
+even into capacity the forecast had reserved: placing now beats a forecast).
 """
 
 from __future__ import annotations
@@ -11,96 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import highspy
 import numpy as np
 
-from safepassage.placement.engine.decomposition import INF, FloatArray, TypedProblem, TypedSolution
+from safepassage.placement.engine.decomposition import FloatArray, TypedProblem, TypedSolution
 from safepassage.placement.engine.lagrangian import solve_dual
 from safepassage.placement.engine.milp import solve_milp
+from safepassage.placement.engine.neighbourhood import round_by_neighbourhood
 from safepassage.placement.engine.pricefix import solve_fixed_lp
-
-
-def _fits(p: TypedProblem, residual: FloatArray) -> np.ndarray:
-    """T x R: one household of type t fits region r's residual capacity (and is eligible there)."""
-    ok = p.eligible.copy()
-    for k in range(p.use.shape[1]):
-        ok &= p.use[:, k][:, None] <= residual[:, k][None, :] + 1e-9
-    return ok
-
-
-def _repair_milp(
-    p: TypedProblem, left: FloatArray, residual: FloatArray, need_min: FloatArray, time_limit: float
-) -> FloatArray | None:
-    fits = _fits(p, residual) & (left[:, None] > 0)
-    t, r = np.nonzero(fits)
-    if len(t) == 0:
-        return np.zeros_like(p.value)
-    if len(t) > 200_000 or time_limit < 0.2:
-        return None
-    types = np.unique(t)
-    type_row = {int(v): i for i, v in enumerate(types)}
-    n_regions, k_res = p.capacity.shape
-    n_type_rows = len(types)
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", time_limit)
-    h.setOptionValue("mip_rel_gap", 1e-6)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", 0)
-    with_min = bool((need_min > 0).any())
-    lo = [np.full(n_type_rows, -INF), np.full(n_regions * k_res, -INF)]
-    up = [left[types], residual.reshape(-1)]
-    if with_min:
-        lo.append(need_min)
-        up.append(np.full(n_regions, INF))
-    low, upp = np.concatenate(lo), np.concatenate(up)
-    h.addRows(
-        len(low), low, upp, 0, np.zeros(len(low), dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0)
-    )
-    rows_t = np.array([type_row[int(v)] for v in t], dtype=np.int64)
-    cols: list[np.ndarray] = [np.arange(len(t))]
-    rows: list[np.ndarray] = [rows_t]
-    vals: list[np.ndarray] = [np.ones(len(t))]
-    for k in range(k_res):
-        a = p.use[t, k]
-        nz = np.flatnonzero(a > 0)
-        cols.append(nz)
-        rows.append(n_type_rows + r[nz] * k_res + k)
-        vals.append(a[nz])
-    if with_min:
-        a = p.use[t, p.persons_col]
-        nz = np.flatnonzero(a > 0)
-        cols.append(nz)
-        rows.append(n_type_rows + n_regions * k_res + r[nz])
-        vals.append(a[nz])
-    cid = np.concatenate(cols)
-    order = np.argsort(cid, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(np.bincount(cid, minlength=len(t)))[:-1]]).astype(np.int32)
-    h.addCols(
-        len(t),
-        p.value[t, r],
-        np.zeros(len(t)),
-        left[t].astype(np.float64),
-        len(cid),
-        starts,
-        np.concatenate(rows)[order].astype(np.int32),
-        np.concatenate(vals)[order],
-    )
-    h.changeColsIntegrality(
-        len(t), np.arange(len(t), dtype=np.int32), np.full(len(t), highspy.HighsVarType.kInteger)
-    )
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    h.run()
-    status = h.getModelStatus()
-    if (
-        status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit)
-        or h.getInfo().primal_solution_status != 2
-    ):
-        return None
-    y = np.rint(np.asarray(h.getSolution().col_value, dtype=np.float64))
-    out = np.zeros_like(p.value)
-    out[t, r] = np.maximum(y, 0.0)
-    return out
 
 
 def _greedy_fill(p: TypedProblem, left: FloatArray, residual: FloatArray) -> FloatArray:
@@ -130,8 +47,9 @@ def solve_typed(
     dual_share: float = 0.3,
     progress: Callable[[float], None] | None = None,
 ) -> TypedSolution:
-    """Lagrangian prices, LP by column generation, integral part kept, split households repaired
-    exactly, rest greedy. ``dual_share`` of the time limit at most goes to the Lagrangian prices."""
+    """Lagrangian prices, LP by price-and-fix, rounded by the neighbourhood MILP, rest greedy.
+
+    ``dual_share`` of the time limit at most goes to the Lagrangian prices."""
     start = time.monotonic()
     notes: list[str] = []
     seed = _greedy_fill(p, np.where(p.integral, p.count, 0.0), p.capacity.astype(np.float64).copy())
@@ -152,29 +70,37 @@ def solve_typed(
     if progress is not None:
         progress(bound)
     integral = p.integral[:, None]
-    whole = np.where(integral, np.floor(x + 1e-6), x)
+    pairs = int(p.eligible.sum())
+    exact_after = p.integral.all() and pairs <= exact_pairs
+    remaining = time_limit - (time.monotonic() - start)
+    # The rounding MILP stops within a quarter of the gap target of its own bound, or once the plan
+    # is within 0.8 of the gap target of the proven bound, and takes at most 30 % of the time limit
+    # (the dynamic mode's weekly solves stay short); on a small instance it leaves half the time to
+    # the exact MILP that may follow.
+    abs_gap = 0.25 * gap_target * abs(bound)
+    enough = bound - 0.8 * gap_target * abs(bound) if gap_target > 0 else np.inf
+    share = min(0.5 * remaining if exact_after else remaining - 0.5, max(5.0, 0.3 * time_limit))
+    whole = round_by_neighbourhood(p, x, y_cap, time_limit=share, abs_gap=abs_gap, enough=enough)
+    if whole is None and (p.min_persons > 0).any():
+        notes.append("rounding could not meet the minimum fill exactly; placed without it")
+        remaining = time_limit - (time.monotonic() - start)
+        whole = round_by_neighbourhood(
+            p, x, y_cap, time_limit=max(remaining - 0.5, 0.5), abs_gap=abs_gap, enough=enough, need_min=False
+        )
+    if whole is None:
+        notes.append("rounding MILP gave no solution in time; greedy repair used")
+        whole = np.where(integral, np.floor(x + 1e-6), x)
+    placed_lp = np.where(integral, np.floor(x + 1e-6), x).sum()
     left = np.where(p.integral, np.rint(p.count - whole.sum(axis=1)), 0.0)
     left = np.maximum(left, 0.0)
     residual = p.capacity - whole.T @ p.use
-    placed_persons = whole.T @ p.use[:, p.persons_col]
-    need_min = np.maximum(p.min_persons - placed_persons, 0.0)
-    remaining = time_limit - (time.monotonic() - start)
-    extra = _repair_milp(p, left, residual, need_min, min(remaining, max(5.0, 0.1 * time_limit)))
-    if extra is None and (need_min > 0).any():
-        notes.append("repair could not meet the minimum fill exactly; placed without it")
-        extra = _repair_milp(p, left, residual, np.zeros_like(need_min), max(remaining * 0.5, 0.5))
-    if extra is None:
-        notes.append("repair MILP gave no solution in time; greedy repair used")
-        extra = np.zeros_like(p.value)
-    repaired = int(extra.sum())
-    left = left - extra.sum(axis=1)
-    residual = residual - extra.T @ p.use
+    repaired = max(round(float(whole.sum() - placed_lp)), 0)
     # Forecast capacity (fractional types) is released for anyone still unplaced now, unless the
     # caller keeps it (dynamic mode defers such households to the next batch instead).
     forecast_use = np.where(integral, 0.0, whole).T @ p.use
     greedy = _greedy_fill(p, left, residual + forecast_use if release_forecast else residual)
     repaired += int(greedy.sum())
-    assign = whole + extra + greedy
+    assign = whole + greedy
     objective = float((assign * p.value).sum())
     seed_objective = float((seed * p.value).sum())
     if p.integral.all() and not (p.min_persons > 0).any() and seed_objective > objective:
@@ -184,13 +110,7 @@ def solve_typed(
         notes.append("the greedy seed beat the rounded LP (the LP stopped early): greedy placement kept")
     bound = max(bound, objective)
     remaining = time_limit - (time.monotonic() - start)
-    pairs = int(p.eligible.sum())
-    if (
-        (bound - objective) > gap_target * abs(bound)
-        and p.integral.all()
-        and pairs <= exact_pairs
-        and remaining > 1.0
-    ):
+    if (bound - objective) > gap_target * abs(bound) and exact_after and remaining > 1.0:
         # Small instance: the LP splits a large share of households; finish with the exact MILP
         # from this placement, and keep whichever bound is tighter.
         exact = solve_milp(p, time_limit=remaining, gap_target=gap_target, start_assign=assign)
