@@ -51,3 +51,12 @@ def create_app(container: Container) -> FastAPI:
     # (40-60 ms each on this heap: a p99 spike on whichever request triggers one).
     gc.freeze()
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app as ``safepassage serve`` builds it, from the settings alone: the factory a server
+    imports by name (``safepassage serve --workers N``, ``uvicorn --factory
+    safepassage.app:app_from_settings``), each worker process building its own container."""
+    from safepassage.bootstrap import bootstrap
+
+    return create_app(bootstrap())

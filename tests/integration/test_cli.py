@@ -132,3 +132,26 @@ def test_serve_bounds_concurrency_when_told(cli, monkeypatch):
     monkeypatch.setenv("SAFEPASSAGE_MAX_CONCURRENCY", "64")
     assert cli("serve").exit_code == 0
     assert [options["limit_concurrency"] for options in seen] == [None, 64]  # beyond it: 503 at once
+
+
+def test_serve_runs_several_processes_by_the_apps_name(cli, monkeypatch, settings):
+    import uvicorn
+
+    from safepassage.app import app_from_settings
+
+    seen: list[tuple[object, dict[str, object]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.append((app, options)))
+    assert cli("init").exit_code == 0
+    several = cli("serve", "--workers", "3")
+    if settings.database_url.startswith("sqlite"):
+        assert several.exit_code == 2 and "PostgreSQL" in several.output and seen == []
+        return
+    assert several.exit_code == 0, several.output
+    ((app, options),) = seen
+    assert app == "safepassage.app:app_from_settings" and options["factory"] is True
+    assert options["workers"] == 3
+    built = app_from_settings()  # what each worker process calls, from the same settings
+    try:
+        assert built.state.container.settings.database_url == settings.database_url
+    finally:
+        built.state.container.dispose()

@@ -8,7 +8,7 @@ administrator. Every command and option is listed in docs/cli.md (a test checks)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -79,6 +79,10 @@ def init(
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (default from settings).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (default from settings).")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Server processes (PostgreSQL; on SQLite keep one)."),
+    ] = 1,
 ) -> None:
     """Serve the web app and the API."""
     import uvicorn
@@ -92,14 +96,20 @@ def serve(
     console.print(
         f"SafePassage on http://{host or settings.host}:{port or settings.port}/ (API docs at /api/docs)"
     )
-    uvicorn.run(
-        create_app(container),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=False,
-        limit_concurrency=settings.max_concurrency,
-    )
+    if workers > 1 and container.engine.dialect.name == "sqlite":
+        raise _fail("--workers: SQLite has one writer at a time; serve several processes on PostgreSQL", 2)
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level.lower(),
+        "proxy_headers": False,
+        "limit_concurrency": settings.max_concurrency,  # per process
+    }
+    if workers == 1:
+        uvicorn.run(create_app(container), **options)
+    else:  # each worker process imports the app by name and builds its own container
+        container.engine.dispose()
+        uvicorn.run("safepassage.app:app_from_settings", factory=True, workers=workers, **options)
 
 
 @app.command()
