@@ -21,6 +21,7 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
+from safepassage.placement.engine.columns import Entries, add_columns, capacity_entries
 from safepassage.placement.engine.decomposition import INF, BoolArray, FloatArray, TypedProblem
 from safepassage.placement.engine.lagrangian import priced
 
@@ -106,37 +107,9 @@ def round_by_neighbourhood(
     h.setOptionValue("random_seed", 0)
     no_entries = np.zeros(0, dtype=np.int32)
     h.addRows(len(low), low, upp, 0, np.zeros(len(low), dtype=np.int32), no_entries, np.zeros(0))
-    col_ids: list[np.ndarray] = [np.arange(len(t))]
-    rows: list[np.ndarray] = [type_row[t]]
-    vals: list[np.ndarray] = [np.ones(len(t))]
-    for k in range(k_res):
-        a = p.use[t, k]
-        nz = np.flatnonzero(a > 0)
-        col_ids.append(nz)
-        rows.append(len(types) + r[nz] * k_res + k)
-        vals.append(a[nz])
-    if with_min:
-        a = p.use[t, p.persons_col]
-        nz = np.flatnonzero(a > 0)
-        col_ids.append(nz)
-        rows.append(len(types) + n_regions * k_res + r[nz])
-        vals.append(a[nz])
-    cid = np.concatenate(col_ids)
-    order = np.argsort(cid, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(np.bincount(cid, minlength=len(t)))[:-1]]).astype(np.int32)
-    h.addCols(
-        len(t),
-        p.value[t, r].astype(np.float64),
-        np.zeros(len(t)),
-        p.count[t].astype(np.float64),
-        len(cid),
-        starts,
-        np.concatenate(rows)[order].astype(np.int32),
-        np.asarray(np.concatenate(vals)[order], dtype=np.float64),
-    )
-    h.changeColsIntegrality(
-        len(t), np.arange(len(t), dtype=np.int32), np.full(len(t), highspy.HighsVarType.kInteger)
-    )
+    entries: list[Entries] = [(np.arange(len(t)), type_row[t], np.ones(len(t)))]
+    entries += capacity_entries(p, t, r, base=len(types), with_min=with_min)
+    add_columns(h, p.value[t, r], p.count[t], entries, integer=True)
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     # The LP's placement rounded down fits every capacity: HiGHS starts from it (unless a
     # minimum-fill row rejects it, then HiGHS looks for its own first solution).

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from safepassage.placement.engine.columns import Entries, add_columns, capacity_entries
 from safepassage.placement.engine.decomposition import INF, FloatArray, IntArray, TypedProblem
 from safepassage.placement.engine.lagrangian import bound_at, priced
 
@@ -125,39 +126,10 @@ class _Lp:
         if len(t) == 0:
             return
         p = self.p
-        n_regions, k_res = p.capacity.shape
-        col_ids: list[IntArray] = []
-        rows: list[IntArray] = []
-        vals: list[FloatArray] = []
         has_row = np.flatnonzero(self.type_row[t] >= 0)
-        col_ids.append(has_row)
-        rows.append(self.type_row[t[has_row]])
-        vals.append(np.ones(len(has_row)))
-        for k in range(k_res):
-            a = p.use[t, k]
-            nz = np.flatnonzero(a > 0)
-            col_ids.append(nz)
-            rows.append(r[nz] * k_res + k)
-            vals.append(a[nz])
-        if self.with_min:
-            a = p.use[t, p.persons_col]
-            nz = np.flatnonzero(a > 0)
-            col_ids.append(nz)
-            rows.append(n_regions * k_res + r[nz])
-            vals.append(a[nz])
-        cid = np.concatenate(col_ids)
-        order = np.argsort(cid, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(np.bincount(cid, minlength=len(t)))[:-1]]).astype(np.int32)
-        self.h.addCols(
-            len(t),
-            p.value[t, r].astype(np.float64),
-            np.zeros(len(t)),
-            p.count[t].astype(np.float64),
-            len(cid),
-            starts,
-            np.concatenate(rows)[order].astype(np.int32),
-            np.asarray(np.concatenate(vals)[order], dtype=np.float64),
-        )
+        entries: list[Entries] = [(has_row, self.type_row[t[has_row]], np.ones(len(has_row)))]
+        entries += capacity_entries(p, t, r, base=0, with_min=self.with_min)
+        add_columns(self.h, p.value[t, r], p.count[t], entries)
         self.col_t.append(t)
         self.col_r.append(r)
         self.n_cols += len(t)
