@@ -20,6 +20,7 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
+from safepassage.placement.engine.columns import Entries, add_columns
 from safepassage.placement.engine.instance import Instance
 
 FloatArray = NDArray[np.float64]
@@ -67,31 +68,16 @@ def _model(
     upper = np.concatenate([np.ones(n), np.asarray(capacity, dtype=np.float64).reshape(-1), [inf]])
     h.addRows(len(lower), lower, upper, 0, np.zeros(len(lower), dtype=np.int32), np.zeros(0, np.int32), [])
     count_row = n + m * k_res
-    entries_r: list[IntArray] = [rows_i, np.full(len(rows_i), count_row, dtype=np.int64)]
-    entries_c: list[IntArray] = [np.arange(len(rows_i)), np.arange(len(rows_i))]
-    entries_v: list[FloatArray] = [np.ones(len(rows_i)), np.ones(len(rows_i))]
+    every = np.arange(len(rows_i))
+    entries: list[Entries] = [
+        (every, rows_i, np.ones(len(rows_i))),
+        (every, np.full(len(rows_i), count_row, dtype=np.int64), np.ones(len(rows_i))),
+    ]
     for k in range(k_res):
         a = use[rows_i, k].astype(np.float64)
         nz = np.flatnonzero(a > 0)
-        entries_r.append(n + cols_j[nz] * k_res + k)
-        entries_c.append(nz)
-        entries_v.append(a[nz])
-    col = np.concatenate(entries_c)
-    order = np.argsort(col, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=len(rows_i)))[:-1]])
-    h.addCols(
-        len(rows_i),
-        cost[rows_i, cols_j],
-        np.zeros(len(rows_i)),
-        np.ones(len(rows_i)),
-        len(col),
-        starts.astype(np.int32),
-        np.concatenate(entries_r)[order].astype(np.int32),
-        np.concatenate(entries_v)[order],
-    )
-    if integral:
-        kind = np.full(len(rows_i), highspy.HighsVarType.kInteger)
-        h.changeColsIntegrality(len(rows_i), np.arange(len(rows_i), dtype=np.int32), kind)
+        entries.append((nz, n + cols_j[nz] * k_res + k, a[nz]))
+    add_columns(h, cost[rows_i, cols_j], np.ones(len(rows_i)), entries, integer=integral)
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     return h, rows_i, cols_j
 

@@ -25,6 +25,8 @@ import highspy
 import numpy as np
 from numpy.typing import NDArray
 
+from safepassage.placement.engine.columns import Entries, add_columns
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -84,37 +86,23 @@ def solve_week(
     batch_cols: tuple[IntArray, IntArray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     for block, s, share in blocks:
         rows_i, cols_j = np.nonzero(block.eligible)
-        entries_r: list[IntArray] = [offset + rows_i]
-        entries_c: list[IntArray] = [np.arange(len(rows_i))]
-        entries_v: list[FloatArray] = [np.ones(len(rows_i))]
+        entries: list[Entries] = [(np.arange(len(rows_i)), offset + rows_i, np.ones(len(rows_i)))]
         # the batch uses capacity in every scenario; a scenario's forecast only in its own rows
         for scen in range(n_s) if s < 0 else (s,):
             base = household_rows + scen * n_regions * k_res
             for k in range(k_res):
                 a = block.use[rows_i, k].astype(np.float64)
                 nz = np.flatnonzero(a > 0)
-                entries_r.append(base + cols_j[nz] * k_res + k)
-                entries_c.append(nz)
-                entries_v.append(a[nz])
-        col = np.concatenate(entries_c)
-        order = np.argsort(col, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=len(rows_i)))[:-1]])
-        first_col = h.getNumCol()
-        h.addCols(
-            len(rows_i),
+                entries.append((nz, base + cols_j[nz] * k_res + k, a[nz]))
+        add_columns(
+            h,
             share * block.value[rows_i, cols_j],
-            np.zeros(len(rows_i)),
-            block.count[rows_i].astype(np.float64),
-            len(col),
-            starts.astype(np.int32),
-            np.concatenate(entries_r)[order].astype(np.int32),
-            np.concatenate(entries_v)[order],
+            block.count[rows_i],
+            entries,
+            integer=bool(s < 0 or block.integral),
         )
         if s < 0:
             batch_cols = (rows_i, cols_j)
-        if (s < 0 or block.integral) and len(rows_i):
-            idx = np.arange(first_col, first_col + len(rows_i), dtype=np.int32)
-            h.changeColsIntegrality(len(idx), idx, np.full(len(idx), highspy.HighsVarType.kInteger))
         offset += len(block.count)
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     h.run()
